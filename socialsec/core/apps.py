@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "socialsec.core"
+    label = "core"
+    verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from socialsec.core import roles
+
+        # Groups and their permissions follow the code after every migrate.
+        post_migrate.connect(roles.sync_roles_after_migrate, sender=self)

@@ -1,0 +1,51 @@
+"""The roles of the glossary as Django groups, and the permissions each one holds.
+
+The table below is the one place that says who may do what; later apps add their
+permissions here. `sync_roles` runs after every migrate, so groups follow the code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+from socialsec.core.choices import Role
+
+_READ_REGISTRY = ["enrollment.view_person", "enrollment.view_household", "core.view_administrativedivision"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.CLERK: [*_READ_REGISTRY, "enrollment.add_person", "enrollment.change_person", "enrollment.add_household",
+                 "enrollment.change_household"],
+    Role.SECTION_CHIEF: [*_READ_REGISTRY, "core.unmask_personal_data"],
+    Role.LEADER_IN_CHARGE: [*_READ_REGISTRY],
+    Role.FINANCE: [*_READ_REGISTRY],
+    Role.ACCOUNTANT: [*_READ_REGISTRY],
+    Role.CASHIER: [*_READ_REGISTRY],
+    Role.AUDITOR: [*_READ_REGISTRY, "core.unmask_personal_data"],
+    Role.COUNTY_LEADER: ["core.view_administrativedivision"],
+    Role.ADMIN: [
+        *_READ_REGISTRY,
+        "core.add_user", "core.change_user", "core.view_user",
+        "core.add_townshipassignment", "core.delete_townshipassignment", "core.view_townshipassignment",
+        "core.add_administrativedivision", "core.change_administrativedivision",
+    ],
+}
+
+# Finance users hold `finance` plus one post; the posts never combine (DOMAIN §8.2).
+FINANCE_POSTS = (Role.ACCOUNTANT, Role.CASHIER)
+
+
+def sync_roles() -> None:
+    """Create one group per role and give it exactly the permissions in ROLE_PERMISSIONS."""
+    for role, perm_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for name in perm_names:
+            app_label, codename = name.split(".", 1)
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+def sync_roles_after_migrate(**kwargs: Any) -> None:
+    sync_roles()

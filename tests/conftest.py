@@ -1,0 +1,89 @@
+"""The named cast of every test: townships A and B, one person per role.
+
+maker_ann (clerk), checker_ben (section chief), approver_cai (leader in charge),
+accountant_dan and cashier_fay (finance) work in Township A; outsider_eve is a
+clerk in Township B; auditor_gus, leader_hua (county leader) and admin_ivy are
+county-wide; unassigned_joe is a clerk with no township at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from socialsec.core.choices import Role
+from socialsec.core.models import AdministrativeDivision, User
+from tests.factories import CountyFactory, PersonFactory, TownshipFactory, UserFactory, VillageFactory
+
+
+@dataclass
+class Cast:
+    county: AdministrativeDivision
+    township_a: AdministrativeDivision
+    township_b: AdministrativeDivision
+    village_a: AdministrativeDivision
+    village_b: AdministrativeDivision
+    maker_ann: User
+    checker_ben: User
+    approver_cai: User
+    accountant_dan: User
+    cashier_fay: User
+    outsider_eve: User
+    auditor_gus: User
+    leader_hua: User
+    admin_ivy: User
+    unassigned_joe: User
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    county = CountyFactory()
+    township_a = TownshipFactory(code="360121100000", name="莲塘镇", parent=county)
+    township_b = TownshipFactory(code="360121101000", name="向塘镇", parent=county)
+    village_a = VillageFactory(code="360121100201", name="东山村委会", parent=township_a)
+    village_b = VillageFactory(code="360121101201", name="西湖村委会", parent=township_b)
+
+    def staff(username: str, roles: list[str], townships: list[AdministrativeDivision] | None = None,
+              county_wide: bool = False) -> User:
+        return UserFactory(username=username, roles=roles, townships=townships or [], county_wide=county_wide)
+
+    return Cast(
+        county=county,
+        township_a=township_a,
+        township_b=township_b,
+        village_a=village_a,
+        village_b=village_b,
+        maker_ann=staff("maker_ann", [Role.CLERK], [township_a]),
+        checker_ben=staff("checker_ben", [Role.SECTION_CHIEF], [township_a]),
+        approver_cai=staff("approver_cai", [Role.LEADER_IN_CHARGE], [township_a]),
+        accountant_dan=staff("accountant_dan", [Role.FINANCE, Role.ACCOUNTANT], [township_a]),
+        cashier_fay=staff("cashier_fay", [Role.FINANCE, Role.CASHIER], [township_a]),
+        outsider_eve=staff("outsider_eve", [Role.CLERK], [township_b]),
+        auditor_gus=staff("auditor_gus", [Role.AUDITOR], county_wide=True),
+        leader_hua=staff("leader_hua", [Role.COUNTY_LEADER], county_wide=True),
+        admin_ivy=staff("admin_ivy", [Role.ADMIN], county_wide=True),
+        unassigned_joe=staff("unassigned_joe", [Role.CLERK]),
+    )
+
+
+@pytest.fixture
+def person_in_a(cast: Cast):
+    return PersonFactory(village=cast.village_a, name="李明")
+
+
+@pytest.fixture
+def person_in_b(cast: Cast):
+    return PersonFactory(village=cast.village_b, name="王芳")
+
+
+class ApiClient(APIClient):
+    def as_user(self, user: User) -> ApiClient:
+        self.force_authenticate(user=user)
+        return self
+
+
+@pytest.fixture
+def api() -> ApiClient:
+    return ApiClient()
