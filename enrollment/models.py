@@ -39,7 +39,13 @@ class Household(TimeStamped):
         return self.number
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    # Written by enrollment.services.person_unmask_id_number: who saw the full ID, when, from where.
+    pghistory.ManualEvent("unmask_id_number"),
+)
 class Person(TimeStamped):
     """One row per resident ID number (DOMAIN §6.1, §8.1); sex and birth date come from the ID."""
 
