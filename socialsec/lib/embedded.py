@@ -36,12 +36,12 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 def postgres_socket_dir(var_dir: Path) -> str:
     """Start (or reuse) the embedded PostgreSQL; return the directory of its unix socket."""
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); pgserver copes without it.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pgserver  # imported lazily: production never loads it
 
     # pgserver logs each handle it opens and closes at INFO; every manage.py call would print two lines.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); pgserver copes without it.
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
     data_dir = var_dir / "pgdata"
     with _file_lock(var_dir / "pgserver.lock"):
