@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
 from typing import Self
 
 from django.db.models.functions import Reverse
 
 from socialsec.core.scoping import TownshipScopedQuerySet
+
+_ID_CHARS = re.compile(r"^[0-9]{1,17}[0-9X]?$")
 
 
 class PersonQuerySet(TownshipScopedQuerySet):
@@ -14,6 +17,21 @@ class PersonQuerySet(TownshipScopedQuerySet):
     def id_number_ends_with(self, digits: str) -> Self:
         # Served by the reversed-ID index: 'last digits' becomes a prefix search.
         return self.alias(id_reversed=Reverse("id_number")).filter(id_reversed__startswith=digits[::-1])
+
+    def search(self, query: str) -> Self:
+        """A full resident ID (exact), its last 4+ characters, or the start of a name.
+
+        Every branch is an index scan (unique ID, reversed-ID prefix, name prefix).
+        """
+        query = "".join(query.split())
+        id_like = query.upper()
+        if not query:
+            return self
+        if _ID_CHARS.match(id_like) and len(id_like) == 18:
+            return self.filter(id_number=id_like)
+        if _ID_CHARS.match(id_like) and len(id_like) >= 4:
+            return self.id_number_ends_with(id_like)
+        return self.filter(name__startswith=query)
 
 
 class HouseholdQuerySet(TownshipScopedQuerySet):

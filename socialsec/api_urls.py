@@ -1,3 +1,26 @@
-from django.urls import path
+"""The /api/ URLconf. Township data goes through TownshipScopedApi views only."""
 
-urlpatterns: list = []
+from csp.decorators import csp_update
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from enrollment import api as enrollment_api
+from socialsec.core import api_views as core_api
+
+# Swagger UI styles itself inline; allow that on the docs page only.
+_docs_view = csp_update({"style-src": ["'self'", "'unsafe-inline'"], "img-src": ["'self'", "data:"]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+)
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", _docs_view, name="api-docs"),
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("me/", core_api.MeApi.as_view(), name="api-me"),
+    path("divisions/", core_api.DivisionListApi.as_view(), name="api-divisions"),
+    path("persons/", enrollment_api.PersonListApi.as_view(), name="api-person-list"),
+    path("persons/<int:pk>/", enrollment_api.PersonDetailApi.as_view(), name="api-person-detail"),
+    path("persons/<int:pk>/unmask/", enrollment_api.PersonUnmaskApi.as_view(), name="api-person-unmask"),
+    path("persons/<int:pk>/death/", enrollment_api.PersonRecordDeathApi.as_view(), name="api-person-death"),
+]

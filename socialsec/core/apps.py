@@ -12,5 +12,6 @@ class CoreConfig(AppConfig):
 
         from socialsec.core import roles
 
-        # Groups and their permissions follow the code after every migrate.
-        post_migrate.connect(roles.sync_roles_after_migrate, sender=self)
+        # Groups and their permissions follow the code after every migrate. Each app's
+        # permissions exist only after its own post_migrate, so sync after every app.
+        post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="socialsec.sync_roles")

@@ -38,13 +38,14 @@ FINANCE_POSTS = (Role.ACCOUNTANT, Role.CASHIER)
 
 def sync_roles() -> None:
     """Create one group per role and give it exactly the permissions in ROLE_PERMISSIONS."""
+    by_name = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.values_list("pk", "content_type__app_label", "codename")
+    }
     for role, perm_names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
-        for name in perm_names:
-            app_label, codename = name.split(".", 1)
-            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(wanted)
+        # Permissions of apps not migrated yet are picked up by the post_migrate of those apps.
+        group.permissions.set([by_name[name] for name in perm_names if name in by_name])
 
 
 def sync_roles_after_migrate(**kwargs: Any) -> None:

@@ -109,5 +109,6 @@ def stop_all(var_dir: Path) -> None:
     if (data_dir / "postmaster.pid").exists():
         import pgserver
 
+        logging.getLogger("pgserver").setLevel(logging.WARNING)
         # A handle in 'stop' mode stops the server once no other live process holds one.
         pgserver.get_server(str(data_dir), cleanup_mode="stop").cleanup()

@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "County social-security casework. Every list and object is scoped to the caller's townships.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -7,3 +7,6 @@ DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789abcdefghijklmnop"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 CACHES["default"]["KEY_PREFIX"] = "socialsec-test"
+# Serve static files from the source folders (the live server of the browser tests), no collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

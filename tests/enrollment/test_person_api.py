@@ -1,0 +1,189 @@
+"""/api/persons/: the five endpoint cases, filters, masking, audit (foundation issue)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from enrollment.models import Person
+from tests.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class TestPersonListApi:
+    def test_a_clerk_lists_their_townships_persons_with_masked_ids(self, api, cast, person_in_a, person_in_b):
+        response = api.as_user(cast.maker_ann).get("/api/persons/")
+        assert response.status_code == 200
+        body = response.json()
+        assert [row["id"] for row in body["results"]] == [person_in_a.pk]
+        row = body["results"][0]
+        assert row["id_number_masked"] == f"{person_in_a.id_number[:6]}********{person_in_a.id_number[-4:]}"
+        assert person_in_a.id_number not in response.content.decode()
+        assert row["township"]["code"] == cast.township_a.code
+
+    def test_a_role_without_the_registry_permission_is_refused(self, api, cast, person_in_a):
+        response = api.as_user(cast.leader_hua).get("/api/persons/")
+        assert response.status_code == 403
+        assert response.json()["error"] == "forbidden"
+
+    def test_anonymous_callers_must_authenticate(self, api):
+        response = api.get("/api/persons/")
+        assert response.status_code in (401, 403)
+        assert response.json()["error"] in ("not_authenticated", "forbidden")
+
+    def test_searches_by_name_prefix_full_id_and_last_digits(self, api, cast, person_in_a):
+        other = PersonFactory(village=cast.village_a, name="赵强")
+        client = api.as_user(cast.maker_ann)
+
+        def ids(query: str) -> list[int]:
+            return [row["id"] for row in client.get("/api/persons/", {"q": query}).json()["results"]]
+
+        assert ids("李") == [person_in_a.pk]
+        assert ids(person_in_a.id_number) == [person_in_a.pk]
+        assert ids(person_in_a.id_number.lower()) == [person_in_a.pk]
+        assert ids(other.id_number[-6:]) == [other.pk]
+
+    def test_filters_by_township_code_and_living(self, api, cast, person_in_a, person_in_b):
+        dead = PersonFactory(village=cast.village_b, death_date=dt.date(2024, 5, 1))
+        client = api.as_user(cast.auditor_gus)
+        by_township = client.get("/api/persons/", {"township": cast.township_b.code}).json()["results"]
+        assert {row["id"] for row in by_township} == {person_in_b.pk, dead.pk}
+        living = client.get("/api/persons/", {"alive": "true"}).json()["results"]
+        assert dead.pk not in {row["id"] for row in living}
+
+    def test_pages_by_keyset_without_counting(self, api, cast):
+        PersonFactory.create_batch(7, village=cast.village_a)
+        client = api.as_user(cast.maker_ann)
+        first = client.get("/api/persons/", {"page_size": 5}).json()
+        assert "count" not in first and len(first["results"]) == 5
+        second = client.get(first["next"]).json()
+        assert len(second["results"]) == 2
+        assert not {r["id"] for r in first["results"]} & {r["id"] for r in second["results"]}
+
+    def test_the_number_of_queries_does_not_grow_with_the_page(self, api, cast, django_assert_num_queries):
+        from socialsec.core.models import User
+
+        def fresh_client():  # a new user object per request, as in production: no warm permission cache
+            return api.as_user(User.objects.get(pk=cast.maker_ann.pk))
+
+        PersonFactory.create_batch(2, village=cast.village_a)
+        # permissions (user, groups) + one page of persons with their divisions joined
+        client = fresh_client()
+        with django_assert_num_queries(3):
+            client.get("/api/persons/")
+        PersonFactory.create_batch(40, village=cast.village_a)
+        client = fresh_client()
+        with django_assert_num_queries(3):
+            response = client.get("/api/persons/")
+        assert len(response.json()["results"]) == 42
+
+
+class TestPersonDetailApi:
+    def test_a_clerk_reads_a_person_of_their_township(self, api, cast, person_in_a):
+        response = api.as_user(cast.maker_ann).get(f"/api/persons/{person_in_a.pk}/")
+        assert response.status_code == 200
+        assert response.json()["name"] == "李明"
+        assert response.json()["birth_date"] == person_in_a.birth_date.isoformat()
+
+    def test_wrong_role_is_403(self, api, cast, person_in_a):
+        assert api.as_user(cast.leader_hua).get(f"/api/persons/{person_in_a.pk}/").status_code == 403
+
+    def test_another_townships_person_is_404_like_a_missing_one(self, api, cast, person_in_b):
+        other = api.as_user(cast.maker_ann).get(f"/api/persons/{person_in_b.pk}/")
+        missing = api.as_user(cast.maker_ann).get(f"/api/persons/{person_in_b.pk + 999}/")
+        assert other.status_code == missing.status_code == 404
+        assert other.json() == missing.json()
+
+    def test_constant_queries(self, api, cast, person_in_a, django_assert_max_num_queries):
+        with django_assert_max_num_queries(3):
+            api.as_user(cast.maker_ann).get(f"/api/persons/{person_in_a.pk}/")
+
+
+class TestPersonUnmaskApi:
+    def test_a_section_chief_unmasks_and_the_unmasking_is_audited(self, api, cast, person_in_a):
+        response = api.as_user(cast.checker_ben).post(f"/api/persons/{person_in_a.pk}/unmask/")
+        assert response.status_code == 200
+        assert response.json()["id_number"] == person_in_a.id_number
+        events = person_in_a.events.filter(pgh_label="unmask_id_number")
+        assert events.count() == 1
+        assert events.get().pgh_context.metadata["user"] == cast.checker_ben.pk
+
+    def test_a_clerk_may_not_unmask(self, api, cast, person_in_a):
+        response = api.as_user(cast.maker_ann).post(f"/api/persons/{person_in_a.pk}/unmask/")
+        assert response.status_code == 403
+        assert not person_in_a.events.filter(pgh_label="unmask_id_number").exists()
+
+    def test_unmasking_another_townships_person_is_404(self, api, cast, person_in_b):
+        chief_b_less = api.as_user(cast.checker_ben).post(f"/api/persons/{person_in_b.pk}/unmask/")
+        assert chief_b_less.status_code == 404
+        assert not Person.objects.get(pk=person_in_b.pk).events.filter(pgh_label="unmask_id_number").exists()
+
+
+class TestRecordDeathApi:
+    url = "/api/persons/{}/death/"
+
+    def test_a_clerk_records_a_death_and_the_change_is_audited_with_who_and_where(self, api, cast, person_in_a):
+        response = api.as_user(cast.maker_ann).post(
+            self.url.format(person_in_a.pk), {"death_date": "2025-03-02", "source": "civil_affairs"}, format="json"
+        )
+        assert response.status_code == 200, response.json()
+        person_in_a.refresh_from_db()
+        assert person_in_a.death_date == dt.date(2025, 3, 2)
+        event = person_in_a.events.filter(pgh_label="update").latest("pgh_created_at")
+        assert event.death_date == dt.date(2025, 3, 2)
+        assert event.pgh_context.metadata["user"] == cast.maker_ann.pk
+        assert event.pgh_context.metadata["url"] == self.url.format(person_in_a.pk)
+        assert event.pgh_context.metadata["ip"] == "127.0.0.1"
+
+    def test_a_section_chief_may_not_record_deaths(self, api, cast, person_in_a):
+        response = api.as_user(cast.checker_ben).post(
+            self.url.format(person_in_a.pk), {"death_date": "2025-03-02", "source": "civil_affairs"}, format="json"
+        )
+        assert response.status_code == 403
+
+    def test_another_townships_person_is_404(self, api, cast, person_in_b):
+        response = api.as_user(cast.maker_ann).post(
+            self.url.format(person_in_b.pk), {"death_date": "2025-03-02", "source": "civil_affairs"}, format="json"
+        )
+        assert response.status_code == 404
+
+    def test_a_death_already_recorded_is_409_naming_the_person_and_date(self, api, cast):
+        dead = PersonFactory(village=cast.village_a, death_date=dt.date(2024, 1, 9))
+        response = api.as_user(cast.maker_ann).post(
+            self.url.format(dead.pk), {"death_date": "2025-03-02", "source": "civil_affairs"}, format="json"
+        )
+        assert response.status_code == 409
+        body = response.json()
+        assert body["error"] == "invalid_state"
+        assert body["person_id"] == dead.pk and body["death_date"] == "2024-01-09"
+        dead.refresh_from_db()
+        assert dead.death_date == dt.date(2024, 1, 9)
+
+    @pytest.mark.parametrize(
+        ("payload", "field"),
+        [
+            ({"death_date": "2999-01-01", "source": "civil_affairs"}, "death_date"),
+            ({"death_date": "1900-01-01", "source": "civil_affairs"}, "death_date"),
+            ({"death_date": "not a date", "source": "civil_affairs"}, "death_date"),
+            ({"death_date": "2025-03-02"}, "source"),
+        ],
+    )
+    def test_bad_input_is_400_naming_the_field_and_changes_nothing(self, api, cast, person_in_a, payload, field):
+        response = api.as_user(cast.maker_ann).post(self.url.format(person_in_a.pk), payload, format="json")
+        assert response.status_code == 400
+        body = response.json()
+        assert body["error"] == "invalid_input"
+        assert field in body.get("fields", {}) or body.get("field") == field
+        person_in_a.refresh_from_db()
+        assert person_in_a.death_date is None
+
+    def test_the_error_is_in_the_callers_language(self, api, cast, person_in_a):
+        payload = {"death_date": "2999-01-01", "source": "civil_affairs"}
+        zh = api.as_user(cast.maker_ann).post(self.url.format(person_in_a.pk), payload, format="json",
+                                              HTTP_ACCEPT_LANGUAGE="zh-hans")
+        en = api.as_user(cast.maker_ann).post(self.url.format(person_in_a.pk), payload, format="json",
+                                              HTTP_ACCEPT_LANGUAGE="en")
+        assert zh.json()["detail"] != en.json()["detail"]
+        assert "future" in en.json()["detail"]
