@@ -54,7 +54,7 @@ class PersonFilter(django_filters.FilterSet):
         model = Person
         fields = ["q", "township", "alive"]
 
-    def filter_q(self, queryset, name: str, value: str):  # noqa: ANN001 - django-filter's signature
+    def filter_q(self, queryset, name: str, value: str):
         return queryset.search(value)
 
 

@@ -97,7 +97,8 @@ class Person(TimeStamped):
                 condition=models.Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="person_id_number_format"
             ),
             models.CheckConstraint(
-                condition=models.Q(death_date__isnull=True) | models.Q(death_date__gte=models.F("birth_date")),
+                condition=models.Q(death_date__isnull=True)
+                | models.Q(death_date__gte=models.F("birth_date")),
                 name="person_death_after_birth",
             ),
         ]

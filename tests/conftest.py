@@ -45,8 +45,12 @@ def cast(db: None) -> Cast:
     village_a = VillageFactory(code="360121100201", name="东山村委会", parent=township_a)
     village_b = VillageFactory(code="360121101201", name="西湖村委会", parent=township_b)
 
-    def staff(username: str, roles: list[str], townships: list[AdministrativeDivision] | None = None,
-              county_wide: bool = False) -> User:
+    def staff(
+        username: str,
+        roles: list[str],
+        townships: list[AdministrativeDivision] | None = None,
+        county_wide: bool = False,
+    ) -> User:
         return UserFactory(username=username, roles=roles, townships=townships or [], county_wide=county_wide)
 
     return Cast(

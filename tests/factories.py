@@ -66,7 +66,9 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(*Group.objects.filter(name__in=extracted))
 
     @factory.post_generation
-    def townships(self, create: bool, extracted: list[AdministrativeDivision] | None, **kwargs: object) -> None:
+    def townships(
+        self, create: bool, extracted: list[AdministrativeDivision] | None, **kwargs: object
+    ) -> None:
         if create and extracted:
             for township in extracted:
                 TownshipAssignment.objects.get_or_create(user=self, township=township)
@@ -90,7 +92,9 @@ class PersonFactory(factory.django.DjangoModelFactory):
     sex = Sex.MALE
     # Sequence numbers are odd for men, even for women (DOMAIN §6.1).
     id_number = factory.LazyAttributeSequence(
-        lambda o, n: build_resident_id(COUNTY_CODE, o.birth_date, (2 * n + (1 if o.sex == Sex.MALE else 2)) % 1000)
+        lambda o, n: build_resident_id(
+            COUNTY_CODE, o.birth_date, (2 * n + (1 if o.sex == Sex.MALE else 2)) % 1000
+        )
     )
     name = factory.Sequence(lambda n: f"张{n}")
     registration_type = HouseholdRegistrationType.RURAL

@@ -15,7 +15,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from socialsec.core.exceptions import DomainError, error_body, http_status
 from socialsec.core.scoping import TownshipScopedQuerySet
 
-
 _DRF_CODES = {
     400: "invalid_input",
     401: "not_authenticated",
@@ -51,7 +50,11 @@ class HasModelPermission(permissions.BasePermission):
 
     def has_permission(self, request: Any, view: Any) -> bool:
         required = getattr(view, "required_permission", None)
-        return bool(request.user and request.user.is_authenticated and (not required or request.user.has_perm(required)))
+        return bool(
+            request.user
+            and request.user.is_authenticated
+            and (not required or request.user.has_perm(required))
+        )
 
 
 class TownshipScopedApi(generics.GenericAPIView):

@@ -36,12 +36,24 @@ class MeApi(APIView):
 class DivisionOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = AdministrativeDivision
-        fields = ["id", "code", "name", "level", "kind", "parent_id", "urban_rural_code", "valid_from", "valid_to"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "level",
+            "kind",
+            "parent_id",
+            "urban_rural_code",
+            "valid_from",
+            "valid_to",
+        ]
         read_only_fields = fields
 
 
 class DivisionFilter(django_filters.FilterSet):
-    parent = django_filters.CharFilter(field_name="parent__code", label="12-digit code of the parent division")
+    parent = django_filters.CharFilter(
+        field_name="parent__code", label="12-digit code of the parent division"
+    )
 
     class Meta:
         model = AdministrativeDivision

@@ -37,8 +37,13 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DomainError):
             return None
-        template = "errors/_domain_error.html" if getattr(request, "htmx", False) else "errors/domain_error.html"
+        template = (
+            "errors/_domain_error.html" if getattr(request, "htmx", False) else "errors/domain_error.html"
+        )
         response = TemplateResponse(
-            request, template, {"error": exception, "status": http_status(exception)}, status=http_status(exception)
+            request,
+            template,
+            {"error": exception, "status": http_status(exception)},
+            status=http_status(exception),
         )
         return response.render()

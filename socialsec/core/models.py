@@ -62,7 +62,12 @@ class AdministrativeDivision(models.Model):
     level = models.CharField(_("level"), max_length=10, choices=DivisionLevel.choices)
     kind = models.CharField(_("kind"), max_length=24, choices=DivisionKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     urban_rural_code = models.CharField(_("urban-rural classification code"), max_length=3, blank=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
@@ -74,7 +79,9 @@ class AdministrativeDivision(models.Model):
         ordering = ["code"]
         indexes = [models.Index(fields=["parent", "code"], name="division_parent_code")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(code__regex=r"^[0-9]{12}$"), name="division_code_12_digits"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[0-9]{12}$"), name="division_code_12_digits"
+            ),
             # The level must agree with where the code stops (DOMAIN §6.3).
             models.CheckConstraint(
                 condition=(
@@ -83,7 +90,10 @@ class AdministrativeDivision(models.Model):
                         models.Q(level=DivisionLevel.TOWNSHIP, code__endswith="000")
                         & ~models.Q(code__regex=r"^[0-9]{6}000")
                     )
-                    | (models.Q(level=DivisionLevel.VILLAGE) & ~models.Q(code__regex=r"(000$)|(^[0-9]{6}000)"))
+                    | (
+                        models.Q(level=DivisionLevel.VILLAGE)
+                        & ~models.Q(code__regex=r"(000$)|(^[0-9]{6}000)")
+                    )
                 ),
                 name="division_level_matches_code",
             ),
@@ -115,7 +125,9 @@ class TownshipAssignment(models.Model):
     class Meta:
         verbose_name = _("township assignment")
         verbose_name_plural = _("township assignments")
-        constraints = [models.UniqueConstraint(fields=["user", "township"], name="one_assignment_per_township")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "township"], name="one_assignment_per_township")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.township}"

@@ -15,8 +15,13 @@ from socialsec.core.choices import Role
 _READ_REGISTRY = ["enrollment.view_person", "enrollment.view_household", "core.view_administrativedivision"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.CLERK: [*_READ_REGISTRY, "enrollment.add_person", "enrollment.change_person", "enrollment.add_household",
-                 "enrollment.change_household"],
+    Role.CLERK: [
+        *_READ_REGISTRY,
+        "enrollment.add_person",
+        "enrollment.change_person",
+        "enrollment.add_household",
+        "enrollment.change_household",
+    ],
     Role.SECTION_CHIEF: [*_READ_REGISTRY, "core.unmask_personal_data"],
     Role.LEADER_IN_CHARGE: [*_READ_REGISTRY],
     Role.FINANCE: [*_READ_REGISTRY],
@@ -26,9 +31,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.COUNTY_LEADER: ["core.view_administrativedivision"],
     Role.ADMIN: [
         *_READ_REGISTRY,
-        "core.add_user", "core.change_user", "core.view_user",
-        "core.add_townshipassignment", "core.delete_townshipassignment", "core.view_townshipassignment",
-        "core.add_administrativedivision", "core.change_administrativedivision",
+        "core.add_user",
+        "core.change_user",
+        "core.view_user",
+        "core.add_townshipassignment",
+        "core.delete_townshipassignment",
+        "core.view_townshipassignment",
+        "core.add_administrativedivision",
+        "core.change_administrativedivision",
     ],
 }
 
@@ -40,7 +50,9 @@ def sync_roles() -> None:
     """Create one group per role and give it exactly the permissions in ROLE_PERMISSIONS."""
     by_name = {
         f"{app_label}.{codename}": pk
-        for pk, app_label, codename in Permission.objects.values_list("pk", "content_type__app_label", "codename")
+        for pk, app_label, codename in Permission.objects.values_list(
+            "pk", "content_type__app_label", "codename"
+        )
     }
     for role, perm_names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)

@@ -236,7 +236,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "socialsec API",
-    "DESCRIPTION": "County social-security casework. Every list and object is scoped to the caller's townships.",
+    "DESCRIPTION": (
+        "County social-security casework. Every list and object is scoped to the caller's townships."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,7 +1,7 @@
 """Local development and the demo (`make run`): DEBUG on unless told otherwise."""
 
-from pathlib import Path
 import secrets
+from pathlib import Path
 
 from socialsec.lib.envconf import env_bool, env_str
 from socialsec.settings.base import *  # noqa: F403

@@ -36,9 +36,9 @@ def test_a_bulk_update_is_audited_too(cast, person_in_a):
 
 @pytest.mark.django_db
 def test_township_assignments_and_divisions_are_audited(cast):
-    from socialsec.core.models import TownshipAssignment
-
     from django.apps import apps
+
+    from socialsec.core.models import TownshipAssignment
 
     assignment = TownshipAssignment.objects.get(user=cast.maker_ann)
     pk = assignment.pk

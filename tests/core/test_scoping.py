@@ -96,7 +96,9 @@ def _is_scoped(callback) -> bool:
     if view_class is not None and inspect.isclass(view_class) and issubclass(view_class, TownshipScopedApi):
         # A subclass that replaced get_queryset could bypass visible_to.
         return "get_queryset" not in view_class.__dict__
-    return getattr(callback, "township_scoped", False) is True or getattr(view_class, "township_scoped", False)
+    return getattr(callback, "township_scoped", False) is True or getattr(
+        view_class, "township_scoped", False
+    )
 
 
 def test_every_view_in_the_urlconf_is_township_scoped_or_allowed():
@@ -106,12 +108,19 @@ def test_every_view_in_the_urlconf_is_township_scoped_or_allowed():
             continue
         if not _is_scoped(pattern.callback):
             unscoped.append(f"{name or '(unnamed)'} → {pattern.pattern}")
-    assert unscoped == [], "views that neither scope by township nor appear in ALLOWED_UNSCOPED: " + ", ".join(unscoped)
+    assert unscoped == [], (
+        "views that neither scope by township nor appear in ALLOWED_UNSCOPED: " + ", ".join(unscoped)
+    )
 
 
 def test_the_walk_recognises_the_scoped_views_it_should():
     names = {name for name, pattern in _walk(get_resolver().url_patterns) if _is_scoped(pattern.callback)}
-    assert {"enrollment:person_list", "enrollment:person_detail", "api-person-list", "api-person-detail"} <= names
+    assert {
+        "enrollment:person_list",
+        "enrollment:person_detail",
+        "api-person-list",
+        "api-person-detail",
+    } <= names
 
 
 def test_the_allow_list_names_only_routes_that_exist():

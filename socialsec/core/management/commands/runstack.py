@@ -19,20 +19,37 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000")
-        parser.add_argument("--keep-services", action="store_true",
-                            help="leave the embedded PostgreSQL/Redis running after Ctrl-C")
+        parser.add_argument(
+            "--keep-services",
+            action="store_true",
+            help="leave the embedded PostgreSQL/Redis running after Ctrl-C",
+        )
 
     def handle(self, *args: Any, addr: str, keep_services: bool, **options: Any) -> None:
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", addr, "--noreload"],
-            "worker": [python, "-m", "celery", "-A", "socialsec", "worker", "-l", "info", "--concurrency", "2"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "socialsec",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+            ],
             "beat": [python, "-m", "celery", "-A", "socialsec", "beat", "-l", "info", "-S", "django"],
         }
         processes = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}  # noqa: S603
-        self.stdout.write(self.style.SUCCESS(
-            f"socialsec is serving on http://{addr}/ with a Celery worker and beat. Press Ctrl-C to stop all of it."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"socialsec is serving on http://{addr}/ with a Celery worker and beat. "
+                "Press Ctrl-C to stop all of it."
+            )
+        )
         stopping = False
 
         def stop(*_: Any) -> None:

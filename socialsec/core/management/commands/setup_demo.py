@@ -45,7 +45,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             for username, roles, county_wide in DEMO_USERS:
                 self._ensure_user(username, roles, county_wide, township)
-        self.stdout.write(self.style.SUCCESS("Demo users (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo users (password for all: {DEMO_PASSWORD}):"))
         for username, roles, county_wide in DEMO_USERS:
             where = "whole county" if county_wide else f"{township.name} ({township.code})"
             self.stdout.write(f"  {username:<11} {'+'.join(roles):<22} {where}")
@@ -55,14 +55,18 @@ class Command(BaseCommand):
         person_model = apps.get_model("enrollment", "Person")
 
         row = (
-            person_model.objects.values("township_id").annotate(n=Count("id")).order_by("-n", "township_id").first()
+            person_model.objects.values("township_id")
+            .annotate(n=Count("id"))
+            .order_by("-n", "township_id")
+            .first()
         )
         if row:
             return AdministrativeDivision.objects.get(pk=row["township_id"])
         return AdministrativeDivision.objects.filter(level=DivisionLevel.TOWNSHIP).order_by("code").first()
 
-    def _ensure_user(self, username: str, roles: list[str], county_wide: bool,
-                     township: AdministrativeDivision) -> None:
+    def _ensure_user(
+        self, username: str, roles: list[str], county_wide: bool, township: AdministrativeDivision
+    ) -> None:
         from django.contrib.auth.models import Group
 
         user, _ = User.objects.get_or_create(username=username)
