@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from pghistory.middleware import HistoryMiddleware
@@ -12,8 +13,25 @@ from socialsec.core.exceptions import DomainError, http_status
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: behind the reverse proxy, gunicorn's forwarded-allow-ips sets it.
-    return request.META.get("REMOTE_ADDR")
+    """The caller's address, for the audit trail and login throttling.
+
+    X-Forwarded-For is believed only when the connection comes from a proxy listed in
+    TRUSTED_PROXIES; then the right-most address that is not itself a trusted proxy is
+    the client (anything further left was written by the client and can be forged).
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    trusted = set(settings.TRUSTED_PROXIES)
+    if remote not in trusted:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    for address in reversed(forwarded):
+        if address not in trusted:
+            return address
+    return remote
+
+
+def axes_client_ip(request: HttpRequest) -> str | None:
+    return client_ip(request)
 
 
 class HistoryContextMiddleware(HistoryMiddleware):

@@ -193,6 +193,9 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "socialsec.core.middleware.axes_client_ip"
+# Reverse proxies whose X-Forwarded-For is believed (audit trail and login throttling).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 # Content Security Policy: same-origin only, no inline script; nonces where a page needs one.
 CONTENT_SECURITY_POLICY = {
