@@ -1,4 +1,10 @@
 from django.urls import path
 
+from enrollment import views
+
 app_name = "enrollment"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.person_list, name="person_list"),
+    path("<int:pk>/", views.person_detail, name="person_detail"),
+    path("<int:pk>/unmask/", views.person_unmask_id_number, name="person_unmask_id_number"),
+]
