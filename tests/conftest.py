@@ -50,8 +50,15 @@ def cast(db: None) -> Cast:
         roles: list[str],
         townships: list[AdministrativeDivision] | None = None,
         county_wide: bool = False,
+        is_staff: bool = False,
     ) -> User:
-        return UserFactory(username=username, roles=roles, townships=townships or [], county_wide=county_wide)
+        return UserFactory(
+            username=username,
+            roles=roles,
+            townships=townships or [],
+            county_wide=county_wide,
+            is_staff=is_staff,
+        )
 
     return Cast(
         county=county,
@@ -67,7 +74,7 @@ def cast(db: None) -> Cast:
         outsider_eve=staff("outsider_eve", [Role.CLERK], [township_b]),
         auditor_gus=staff("auditor_gus", [Role.AUDITOR], county_wide=True),
         leader_hua=staff("leader_hua", [Role.COUNTY_LEADER], county_wide=True),
-        admin_ivy=staff("admin_ivy", [Role.ADMIN], county_wide=True),
+        admin_ivy=staff("admin_ivy", [Role.ADMIN], county_wide=True, is_staff=True),
         unassigned_joe=staff("unassigned_joe", [Role.CLERK]),
     )
 

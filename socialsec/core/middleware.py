@@ -23,7 +23,9 @@ def client_ip(request: HttpRequest) -> str | None:
     trusted = set(settings.TRUSTED_PROXIES)
     if remote not in trusted:
         return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+    ]
     for address in reversed(forwarded):
         if address not in trusted:
             return address

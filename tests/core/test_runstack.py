@@ -36,7 +36,11 @@ def test_runstack_serves_web_worker_and_beat_and_ctrl_c_stops_them_all():
     }
     stack = subprocess.Popen(
         [sys.executable, "manage.py", "runstack", "--addr", f"127.0.0.1:{port}", "--keep-services"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 90
@@ -63,5 +67,5 @@ def test_runstack_serves_web_worker_and_beat_and_ctrl_c_stops_them_all():
     assert stack.returncode == 0
     assert "serving on http://127.0.0.1:" in output
     assert "stopped web, worker and beat" in output
-    gone, alive = psutil.wait_procs(children, timeout=20)
+    _, alive = psutil.wait_procs(children, timeout=20)
     assert alive == [], f"still running after Ctrl-C: {alive}"

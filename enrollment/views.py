@@ -1,0 +1,190 @@
+"""Clerk pages of the registry: person search and the person page.
+
+Every row comes through visible_to (person_search, get_visible_or_404), so another
+township's person is a 404; every view needs `enrollment.view_person` (403 otherwise).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from enrollment import services
+from enrollment.models import Household, Person
+from enrollment.selectors import person_search
+from socialsec.core.models import User
+from socialsec.core.scoping import get_visible_or_404
+from socialsec.core.views import township_scoped
+from socialsec.lib.resident_id import mask_resident_id
+
+PAGE_SIZE = 50
+TIMELINE_LENGTH = 100
+
+EVENT_LABELS = {
+    "insert": _("Registered"),
+    "update": _("Changed"),
+    "delete": _("Deleted"),
+    "unmask_id_number": _("Full ID number viewed"),
+}
+
+# Fields whose change the timeline names (never their values: the ID number is among them).
+_TRACKED_FIELDS = (
+    "id_number", "name", "sex", "birth_date", "registration_type", "township_id", "village_id",
+    "household_id", "relationship", "death_date", "death_source",
+)
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    person: Person
+    id_number_masked: str
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    label: str
+    by: str
+    changed: list[str]
+
+
+def _wants_partial(request: HttpRequest) -> bool:
+    # A history restore (back button after a cache miss) needs the whole page.
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def _parse_after(raw: str | None) -> int | None:
+    try:
+        after = int(raw) if raw else None
+    except ValueError:
+        return None
+    return after if after and after > 0 else None
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_person", raise_exception=True)
+@require_safe
+@vary_on_headers("HX-Request")
+def person_list(request: HttpRequest) -> HttpResponse:
+    """Search as you type; keyset pages of PAGE_SIZE on id, newest first, never a COUNT(*)."""
+    query = request.GET.get("q", "").strip()
+    after = _parse_after(request.GET.get("after"))
+    persons = person_search(user=request.user, query=query)
+    if after:
+        persons = persons.filter(id__lt=after)
+    # One row more than the page tells whether a next page exists, in the same query.
+    page = list(persons[: PAGE_SIZE + 1])
+    next_after = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
+    context = {
+        "rows": [PersonRow(p, mask_resident_id(p.id_number)) for p in page[:PAGE_SIZE]],
+        "query": query,
+        "after": after,
+        "next_after": next_after,
+    }
+    template = "enrollment/_person_rows.html" if _wants_partial(request) else "enrollment/person_list.html"
+    return render(request, template, context)
+
+
+def _timeline(person: Person) -> list[TimelineEntry]:
+    """Who did what to this person's record, newest first, from the pghistory events.
+
+    Every unmask adds an event, so the page shows the latest TIMELINE_LENGTH; one older
+    event is read as the baseline for the first entry's changed fields.
+    """
+    newest_first = person.events.select_related("pgh_context").order_by("-pgh_created_at", "-pgh_id")
+    events = list(newest_first[: TIMELINE_LENGTH + 1])[::-1]
+    # The context stores the user's id; one query names them all.
+    user_ids = {e.pgh_context.metadata.get("user") for e in events if e.pgh_context is not None}
+    names = {
+        u.pk: (u.get_full_name() or u.username)
+        for u in User.objects.filter(pk__in=[i for i in user_ids if isinstance(i, int)])
+    }
+    entries = []
+    previous = None
+    for event in events:
+        metadata = event.pgh_context.metadata if event.pgh_context is not None else {}
+        changed: list[str] = []
+        if event.pgh_label == "update" and previous is not None:
+            changed = [
+                str(Person._meta.get_field(field.removesuffix("_id")).verbose_name)
+                for field in _TRACKED_FIELDS
+                if getattr(event, field) != getattr(previous, field)
+            ]
+        if event.pgh_label != "unmask_id_number":  # a manual event repeats the row; compare with real changes
+            previous = event
+        if len(events) > TIMELINE_LENGTH and event is events[0]:
+            continue  # the baseline, not shown
+        user_id = metadata.get("user")
+        entries.append(
+            TimelineEntry(
+                at=event.pgh_created_at,
+                label=EVENT_LABELS.get(event.pgh_label, event.pgh_label),
+                by=names.get(user_id, "") if user_id is not None else "",
+                changed=changed,
+            )
+        )
+    entries.reverse()
+    return entries
+
+
+def _detail_context(request: HttpRequest, person: Person) -> dict[str, Any]:
+    household = None
+    members: list[PersonRow] = []
+    if person.household_id is not None:
+        household = (
+            Household.objects.visible_to(request.user).select_related("village").filter(pk=person.household_id).first()
+        )
+        members = [
+            PersonRow(member, mask_resident_id(member.id_number))
+            for member in Person.objects.visible_to(request.user)
+            .filter(household_id=person.household_id)
+            .exclude(pk=person.pk)
+            .order_by("birth_date", "id")
+        ]
+    return {
+        "person": person,
+        "id_number_masked": mask_resident_id(person.id_number),
+        "age": age_on(person.birth_date, person.death_date or timezone.localdate()),
+        "household": household,
+        "members": members,
+        "timeline": _timeline(person),
+        "may_unmask": request.user.has_perm("core.unmask_personal_data"),
+    }
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_person", raise_exception=True)
+@require_safe
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_visible_or_404(Person.objects.select_related("township", "village"), request.user, pk=pk)
+    return render(request, "enrollment/person_detail.html", _detail_context(request, person))
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_person", raise_exception=True)
+@require_POST
+def person_unmask_id_number(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the full ID number once; the service checks the permission and records the look."""
+    id_number = services.person_unmask_id_number(person_id=pk, by=request.user)
+    if _wants_partial(request):
+        return render(request, "enrollment/person_detail.html#id_number", {"id_number": id_number})
+    person = get_visible_or_404(Person.objects.select_related("township", "village"), request.user, pk=pk)
+    context = {**_detail_context(request, person), "id_number": id_number}
+    return render(request, "enrollment/person_detail.html", context)

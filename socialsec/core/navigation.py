@@ -1,0 +1,78 @@
+"""The main navigation, declared once, and the filter that picks what one user may see.
+
+Each item names a URL and what it needs: a permission, one of several roles, or
+nothing beyond being logged in. Hiding a link is a courtesy, not a control: the
+view behind it still checks the same permission and scopes its rows.
+Later apps append their pages to NAVIGATION.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
+from socialsec.core.choices import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from socialsec.core.models import User
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Promise | str
+    url_name: str
+    # Shown when the user holds this permission ...
+    permission: str | None = None
+    # ... or any of these roles; with neither, every logged-in user sees the item.
+    roles: tuple[str, ...] = ()
+    # A bootstrap-icons name, e.g. "people".
+    icon: str = ""
+
+    def allows(self, user: User) -> bool:
+        if self.permission and not user.has_perm(self.permission):
+            return False
+        return not self.roles or user.has_role(*self.roles)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """One item as the template draws it."""
+
+    label: Promise | str
+    url: str
+    icon: str
+    active: bool
+
+
+# "navigation" context: a short label that fits the top bar.
+NAVIGATION: list[NavItem] = [
+    NavItem(pgettext_lazy("navigation", "Work queue"), "home", icon="inbox"),
+    NavItem(
+        pgettext_lazy("navigation", "Persons"),
+        "enrollment:person_list",
+        permission="enrollment.view_person",
+        icon="people",
+    ),
+    NavItem(pgettext_lazy("navigation", "Administration"), "admin:index", roles=(Role.ADMIN,), icon="gear"),
+]
+
+
+def navigation_for(user: User | AnonymousUser, current_path: str = "") -> list[NavLink]:
+    """The items this user may see, in declared order; nothing for an anonymous visitor."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    links = []
+    for item in NAVIGATION:
+        if not item.allows(user):
+            continue
+        url = reverse(item.url_name)
+        # The home page is "/", a prefix of every path, so it is active only on itself.
+        active = current_path == url if url == "/" else current_path.startswith(url)
+        links.append(NavLink(label=item.label, url=url, icon=item.icon, active=active))
+    return links
