@@ -15,6 +15,8 @@ import psutil
 import pytest
 from django.db import connection
 
+from socialsec.lib.dburl import database_url
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,7 +34,7 @@ def test_runstack_serves_web_worker_and_beat_and_ctrl_c_stops_them_all():
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "socialsec.settings.dev",
-        "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": database_url(db),
     }
     stack = subprocess.Popen(
         [sys.executable, "manage.py", "runstack", "--addr", f"127.0.0.1:{port}", "--keep-services"],
