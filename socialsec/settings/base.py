@@ -266,3 +266,4 @@ LOGGING = {
 COUNTY_CODE = env_str("COUNTY_CODE", "360121")
 if COUNTY_CODE is None or len(COUNTY_CODE) != 6 or not COUNTY_CODE.isdigit():
     fail("COUNTY_CODE", f"must be a 6-digit division code, got {COUNTY_CODE!r}")
+COUNTY_NAME = env_str("COUNTY_NAME", "南昌县")
