@@ -119,8 +119,10 @@ def test_application_containers_run_production_settings_against_the_compose_serv
     assert service["env_file"] == ".env"
     assert environment["DJANGO_SETTINGS_MODULE"] == "socialsec.settings.production"
     assert importlib.util.find_spec(environment["DJANGO_SETTINGS_MODULE"]) is not None
-    assert re.fullmatch(r"postgresql://socialsec:\$\{POSTGRES_PASSWORD[^}]*\}@postgres:5432/socialsec",
-                        environment["DATABASE_URL"])
+    assert re.fullmatch(
+        r"postgresql://socialsec:\$\{POSTGRES_PASSWORD[^}]*\}@postgres:5432/socialsec",
+        environment["DATABASE_URL"],
+    )
     assert environment["REDIS_URL"] == "redis://redis:6379/0"
 
 
@@ -153,8 +155,13 @@ def test_web_serves_the_wsgi_application_with_gunicorn(services: dict[str, Any])
     spec = importlib.util.find_spec(module)
     assert spec is not None and spec.origin is not None
     tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-    assigned = {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
-                for target in node.targets if isinstance(target, ast.Name)}
+    assigned = {
+        target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     assert attribute in assigned
 
 

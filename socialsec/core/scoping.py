@@ -24,6 +24,21 @@ def can_see_whole_county(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.is_active and getattr(user, "county_wide", False))
 
 
+def assigned_township_ids(user: User) -> tuple[int, ...]:
+    """The user's township ids, read once per user object (that is, once per request or task)."""
+    cached = getattr(user, "_assigned_township_ids", None)
+    if cached is None:
+        from socialsec.core.models import TownshipAssignment
+
+        cached = tuple(
+            TownshipAssignment.objects.filter(user_id=user.pk)
+            .order_by("township_id")
+            .values_list("township_id", flat=True)
+        )
+        user._assigned_township_ids = cached
+    return cached
+
+
 class TownshipScopedQuerySet(models.QuerySet):
     def visible_to(self, user: User | AnonymousUser) -> Self:
         """Rows in the user's townships; everything for county-wide staff; nothing otherwise."""
@@ -31,14 +46,16 @@ class TownshipScopedQuerySet(models.QuerySet):
             return self.none()
         if can_see_whole_county(user):
             return self.all()
-        from socialsec.core.models import TownshipAssignment
-
         path = getattr(self.model, "TOWNSHIP_PATH", None)
         if not path:  # a scoped model that forgot its path shows nothing rather than everything
             return self.none()
-        # A subquery, not a list: no extra round trip, and the planner semi-joins on the index.
-        assigned = TownshipAssignment.objects.filter(user_id=user.pk).values("township_id")
-        return self.filter(**{f"{path}__in": assigned})
+        townships = assigned_township_ids(user)
+        if not townships:
+            return self.none()
+        # Literal ids, not a subquery: with "township_id IN (5)" the planner walks the
+        # (township, id) index of a list page; behind a subquery it cannot know which
+        # township and scans the whole table in id order instead.
+        return self.filter(**{f"{path}__in": townships})
 
 
 def get_visible_or_404(queryset: models.QuerySet, user: User | AnonymousUser, **where: Any) -> Any:

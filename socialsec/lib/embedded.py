@@ -34,14 +34,18 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def postgres_socket_dir(var_dir: Path) -> str:
-    """Start (or reuse) the embedded PostgreSQL; return the directory of its unix socket."""
+def _quiet_pgserver() -> None:
     # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); pgserver copes without it.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pgserver  # imported lazily: production never loads it
-
     # pgserver logs each handle it opens and closes at INFO; every manage.py call would print two lines.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+def postgres_socket_dir(var_dir: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL; return the directory of its unix socket."""
+    _quiet_pgserver()
+    import pgserver  # imported lazily: production never loads it
+
 
     data_dir = var_dir / "pgdata"
     with _file_lock(var_dir / "pgserver.lock"):
@@ -116,8 +120,8 @@ def stop_all(var_dir: Path) -> None:
             os.kill(int(pid_file.read_text().strip()), 15)
     data_dir = var_dir / "pgdata"
     if (data_dir / "postmaster.pid").exists():
+        _quiet_pgserver()
         import pgserver
 
-        logging.getLogger("pgserver").setLevel(logging.WARNING)
         # A handle in 'stop' mode stops the server once no other live process holds one.
         pgserver.get_server(str(data_dir), cleanup_mode="stop").cleanup()

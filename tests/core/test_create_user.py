@@ -44,8 +44,17 @@ def township_codes(user: User) -> set[str]:
 
 
 def test_creates_a_clerk_in_township_a_with_a_password(cast: Cast) -> None:
-    output = create_user("li_ming", "--role", "clerk", "--township", "360121100000", "--password", PASSWORD,
-                         "--email", "li.ming@example.org")
+    output = create_user(
+        "li_ming",
+        "--role",
+        "clerk",
+        "--township",
+        "360121100000",
+        "--password",
+        PASSWORD,
+        "--email",
+        "li.ming@example.org",
+    )
 
     user = User.objects.get(username="li_ming")
     assert role_names(user) == {Role.CLERK}
@@ -112,16 +121,24 @@ def test_a_finance_post_implies_the_finance_role(cast: Cast, post: str) -> None:
 def test_one_person_cannot_be_both_accountant_and_cashier(cast: Cast) -> None:
     # DOMAIN §8.2: accountant ≠ cashier (会计与出纳分离), E22 step 4.
     with pytest.raises(CommandError, match="both accountant and cashier"):
-        create_user("zhao_gang", "--role", "accountant", "--role", "cashier",
-                    "--township", cast.township_a.code)
+        create_user(
+            "zhao_gang", "--role", "accountant", "--role", "cashier", "--township", cast.township_a.code
+        )
     assert not User.objects.filter(username="zhao_gang").exists()
 
 
 def test_the_existing_accountant_cannot_become_cashier_as_well(cast: Cast) -> None:
     # DOMAIN §8.2: the roles given replace the old ones, so a combined post never arises by update.
     with pytest.raises(CommandError, match="both accountant and cashier"):
-        create_user(cast.accountant_dan.username, "--role", "accountant", "--role", "cashier",
-                    "--township", cast.township_a.code)
+        create_user(
+            cast.accountant_dan.username,
+            "--role",
+            "accountant",
+            "--role",
+            "cashier",
+            "--township",
+            cast.township_a.code,
+        )
     assert role_names(cast.accountant_dan) == {Role.FINANCE, Role.ACCOUNTANT}
 
 
@@ -180,27 +197,45 @@ def test_a_weak_password_is_refused_and_nothing_is_saved(cast: Cast, password: s
 
 def test_a_password_like_the_username_is_refused(cast: Cast) -> None:
     with pytest.raises(CommandError, match="too similar to the username"):
-        create_user("lianchengxu", "--role", "clerk", "--township", cast.township_a.code,
-                    "--password", "lianchengxu1")
+        create_user(
+            "lianchengxu", "--role", "clerk", "--township", cast.township_a.code, "--password", "lianchengxu1"
+        )
 
 
 def test_the_password_can_come_from_standard_input(cast: Cast) -> None:
-    create_user("li_ming", "--role", "clerk", "--township", cast.township_a.code, "--password-stdin",
-                stdin=f"{PASSWORD}\n")
+    create_user(
+        "li_ming",
+        "--role",
+        "clerk",
+        "--township",
+        cast.township_a.code,
+        "--password-stdin",
+        stdin=f"{PASSWORD}\n",
+    )
 
     assert User.objects.get(username="li_ming").check_password(PASSWORD)
 
 
 def test_an_empty_standard_input_is_refused(cast: Cast) -> None:
     with pytest.raises(CommandError, match="No password on standard input"):
-        create_user("li_ming", "--role", "clerk", "--township", cast.township_a.code, "--password-stdin",
-                    stdin="")
+        create_user(
+            "li_ming", "--role", "clerk", "--township", cast.township_a.code, "--password-stdin", stdin=""
+        )
 
 
 def test_password_and_password_stdin_together_are_refused(cast: Cast) -> None:
     with pytest.raises(CommandError, match="not both"):
-        create_user("li_ming", "--role", "clerk", "--township", cast.township_a.code, "--password", PASSWORD,
-                    "--password-stdin", stdin=f"{PASSWORD}\n")
+        create_user(
+            "li_ming",
+            "--role",
+            "clerk",
+            "--township",
+            cast.township_a.code,
+            "--password",
+            PASSWORD,
+            "--password-stdin",
+            stdin=f"{PASSWORD}\n",
+        )
 
 
 def test_without_a_password_nobody_can_log_in_yet(cast: Cast) -> None:
@@ -211,15 +246,23 @@ def test_without_a_password_nobody_can_log_in_yet(cast: Cast) -> None:
 
 
 def test_an_update_without_a_password_keeps_the_old_one(cast: Cast) -> None:
-    create_user(cast.maker_ann.username, "--role", "clerk", "--role", "section_chief",
-                "--township", cast.township_a.code)
+    create_user(
+        cast.maker_ann.username,
+        "--role",
+        "clerk",
+        "--role",
+        "section_chief",
+        "--township",
+        cast.township_a.code,
+    )
 
     assert User.objects.get(pk=cast.maker_ann.pk).check_password("correct horse battery")
 
 
 def test_a_new_password_for_an_existing_user_is_reported(cast: Cast) -> None:
-    output = create_user(cast.maker_ann.username, "--role", "clerk", "--township", cast.township_a.code,
-                         "--password", PASSWORD)
+    output = create_user(
+        cast.maker_ann.username, "--role", "clerk", "--township", cast.township_a.code, "--password", PASSWORD
+    )
 
     assert output.startswith("Updated user maker_ann (password)")
     assert User.objects.get(pk=cast.maker_ann.pk).check_password(PASSWORD)

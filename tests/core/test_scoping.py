@@ -52,15 +52,32 @@ def test_another_townships_record_and_a_missing_one_give_the_same_answer(cast, p
     assert other.value.details == missing.value.details
 
 
-def test_scoping_is_one_query_whatever_the_number_of_townships(cast, django_assert_num_queries):
-    from socialsec.core.models import TownshipAssignment
+def test_scoping_reads_the_assignments_once_whatever_the_number_of_townships(cast, django_assert_num_queries):
+    from socialsec.core.models import TownshipAssignment, User
     from tests.factories import TownshipFactory
 
     for _ in range(5):
         TownshipAssignment.objects.create(user=cast.maker_ann, township=TownshipFactory(parent=cast.county))
     PersonFactory(village=cast.village_a)
-    with django_assert_num_queries(1):
-        assert len(list(Person.objects.visible_to(cast.maker_ann))) == 1
+    ann = User.objects.get(pk=cast.maker_ann.pk)
+    with django_assert_num_queries(2):  # her township ids, then the persons
+        assert len(list(Person.objects.visible_to(ann))) == 1
+    with django_assert_num_queries(1):  # the ids are remembered for the rest of the request
+        assert Person.objects.visible_to(ann).count() == 1
+
+
+def test_a_list_page_query_walks_the_township_index_not_the_whole_table(cast, person_in_a):
+    # With literal township ids the planner can use (township_id, id); a subquery hid them.
+    from django.db import connection
+
+    queryset = Person.objects.visible_to(cast.maker_ann).order_by("-id")[:50]
+    sql, params = queryset.query.sql_with_params()
+    assert f'"enrollment_person"."township_id" IN ({cast.township_a.pk})' in sql % tuple(params)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "person_township_id" in plan, plan
 
 
 # --- The URLconf walk: every view is scoped or explicitly allowed ------------------------------------

@@ -69,13 +69,13 @@ class TestPersonListApi:
             return api.as_user(User.objects.get(pk=cast.maker_ann.pk))
 
         PersonFactory.create_batch(2, village=cast.village_a)
-        # permissions (user, groups) + one page of persons with their divisions joined
+        # permissions (user, groups) + her township ids + one page of persons with their divisions joined
         client = fresh_client()
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             client.get("/api/persons/")
         PersonFactory.create_batch(40, village=cast.village_a)
         client = fresh_client()
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             response = client.get("/api/persons/")
         assert len(response.json()["results"]) == 42
 
@@ -97,7 +97,7 @@ class TestPersonDetailApi:
         assert other.json() == missing.json()
 
     def test_constant_queries(self, api, cast, person_in_a, django_assert_max_num_queries):
-        with django_assert_max_num_queries(3):
+        with django_assert_max_num_queries(4):
             api.as_user(cast.maker_ann).get(f"/api/persons/{person_in_a.pk}/")
 
 

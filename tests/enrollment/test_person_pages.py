@@ -84,8 +84,9 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, person_in_a):
 def test_the_person_page_shows_age_household_members_masked_and_the_date_of_death(client, cast):
     household = HouseholdFactory(village=cast.village_a, number="H20240001")
     head = PersonFactory(village=cast.village_a, household=household, relationship="head", name="赵大")
-    wife = PersonFactory(village=cast.village_a, household=household, relationship="spouse", name="钱二",
-                         sex="female")
+    wife = PersonFactory(
+        village=cast.village_a, household=household, relationship="spouse", name="钱二", sex="female"
+    )
     Person.objects.filter(pk=head.pk).update(death_date="2023-05-01", death_source="民政死亡数据")
     client.force_login(cast.maker_ann)
     html = _html(client.get(detail_url(head)))

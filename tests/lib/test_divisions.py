@@ -69,8 +69,19 @@ def test_village_bands_from_400_are_other_while_unconfirmed(code: str) -> None:
 
 
 def test_levels_and_kinds_are_values_of_the_model_choices() -> None:
-    codes = ["360121000000", "360102000000", "360181000000", "360119000000", "360121001000", "360121100000",
-             "360121200000", "360121400000", "360121100001", "360121100200", "360121100400"]
+    codes = [
+        "360121000000",
+        "360102000000",
+        "360181000000",
+        "360119000000",
+        "360121001000",
+        "360121100000",
+        "360121200000",
+        "360121400000",
+        "360121100001",
+        "360121100200",
+        "360121100400",
+    ]
     for code in codes:
         level, kind = division_level_and_kind(code)
         assert level in DivisionLevel.values

@@ -13,7 +13,15 @@ from tests.factories import PersonFactory
 
 TIMED_KEYS = {"scenario", "rows", "app_s", "ref_s", "ratio", "rows_per_s", "same_result"}
 REQUEST_KEYS = {
-    "scenario", "requests", "clients", "app_rps", "ref_rps", "ratio", "p50_ms", "p95_ms", "status_ok",
+    "scenario",
+    "requests",
+    "clients",
+    "app_rps",
+    "ref_rps",
+    "ratio",
+    "p50_ms",
+    "p95_ms",
+    "status_ok",
     "statuses",
 }
 

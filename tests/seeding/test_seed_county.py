@@ -94,7 +94,11 @@ def test_persons_and_households_sit_in_a_village_of_their_township():
     heads = Counter(Person.objects.filter(relationship="head").values_list("household_id", flat=True))
     assert set(heads.values()) == {1} and len(heads) == len(sizes)
     assert set(Person.objects.values_list("relationship", flat=True)) <= {
-        "head", "spouse", "child", "parent", "grandchild",
+        "head",
+        "spouse",
+        "child",
+        "parent",
+        "grandchild",
     }
 
 
@@ -108,8 +112,11 @@ def test_division_codes_levels_kinds_and_names_follow_the_code_bands():
         assert (division.level, division.kind) == division_level_and_kind(division.code)  # DOMAIN §6.3
         assert division.code.startswith(division.parent.code[:9] if division.level == "village" else COUNTY)
         suffix = {
-            "street": "街道", "town": "镇", "township": "乡",
-            "residents_committee": "社区居委会", "villagers_committee": "村委会",
+            "street": "街道",
+            "town": "镇",
+            "township": "乡",
+            "residents_committee": "社区居委会",
+            "villagers_committee": "村委会",
         }[division.kind]
         assert division.name.endswith(suffix)
     # Urban registration for residents' committees, rural for villagers' committees.
