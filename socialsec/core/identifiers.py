@@ -1,7 +1,7 @@
-"""Resident ID numbers on the Django side: clerk-facing messages, a validator and a form field.
+"""Resident IDs and credit codes on the Django side: clerk-facing messages, validators, a form field.
 
-The rules live in socialsec.lib.resident_id (DOMAIN §6.1); this module only says
-what went wrong in words a clerk can act on, in the user's language.
+The rules live in socialsec.lib.resident_id (DOMAIN §6.1) and socialsec.lib.credit_code (§6.2);
+this module only says what went wrong in words a clerk can act on, in the user's language.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from socialsec.lib.credit_code import CreditCodeError, parse_credit_code
 from socialsec.lib.resident_id import ResidentId, ResidentIdError, parse_resident_id
 
 
@@ -89,3 +90,37 @@ class ResidentIdField(forms.CharField):
         if text in self.empty_values:
             return text
         return _parse(text).number
+
+
+def credit_code_error_message(error: CreditCodeError) -> str:
+    """One translated sentence per unified-social-credit-code error (DOMAIN §6.2)."""
+    messages = {
+        "empty": gettext("Enter the unified social credit code."),
+        "bad_length": gettext("The credit code %(value)s has %(length)s characters; it must have 18."),
+        "bad_characters": gettext(
+            "The credit code %(value)s contains characters a credit code never has (the letters I, O, S, V "
+            "and Z are not used, and characters 3 to 8 are digits). Copy it again from the business licence."
+        ),
+        "bad_authority": gettext(
+            "The credit code %(value)s starts with an unknown registration authority. "
+            "Check its first character."
+        ),
+        "bad_entity_type": gettext(
+            "In the credit code %(value)s, the second character does not fit the registration authority. "
+            "Check the first two characters."
+        ),
+        "bad_checksum": gettext(
+            "The credit code %(value)s has a wrong check character. One character is probably mistyped: "
+            "compare each one with the business licence."
+        ),
+    }
+    message = messages.get(error.code, gettext("The credit code %(value)s is not valid."))
+    return message % {"value": error.value, "length": len(error.value)}
+
+
+def validate_credit_code(value: str) -> None:
+    """Django validator: ValidationError with the clerk message, its code the CreditCodeError code."""
+    try:
+        parse_credit_code(value)
+    except CreditCodeError as error:
+        raise ValidationError(credit_code_error_message(error), code=error.code) from error

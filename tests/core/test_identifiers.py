@@ -134,3 +134,39 @@ def test_the_form_field_is_required_by_default() -> None:
         form = PersonForm(data={"id_number": ""})
         assert not form.is_valid()
         assert form.errors["id_number"] == ["Enter the resident ID number."]
+
+
+class TestCreditCodeMessages:
+    """DOMAIN §6.2, E20: refusals a clerk can act on, in the user's language."""
+
+    @pytest.mark.parametrize(
+        ("raw", "code"),
+        [
+            ("", "empty"),
+            ("9111", "bad_length"),
+            ("9111000060003734IL", "bad_characters"),
+            ("B1110000600037341L", "bad_authority"),
+            ("94110000600037341L", "bad_entity_type"),
+            ("91110000600037341M", "bad_checksum"),
+        ],
+    )
+    def test_each_refusal_names_the_code_in_english_and_chinese(self, raw, code):
+        from django.core.exceptions import ValidationError
+        from django.utils import translation
+
+        from socialsec.core.identifiers import validate_credit_code
+
+        texts = {}
+        for language in ("en", "zh-hans"):
+            with translation.override(language), pytest.raises(ValidationError) as error:
+                validate_credit_code(raw)
+            assert error.value.code == code
+            texts[language] = error.value.messages[0]
+            if raw:
+                assert raw in texts[language]
+        assert texts["en"] != texts["zh-hans"]
+
+    def test_a_village_collective_code_passes_the_validator(self):
+        from socialsec.core.identifiers import validate_credit_code
+
+        validate_credit_code("N2371083MF00000018")  # E20: python-stdnum refuses it; we accept it
