@@ -43,8 +43,10 @@ def seed_ref(ctx: BenchContext) -> int:
             INSERT INTO {_SCRATCH}
             SELECT g, '360121' || to_char(date '1940-01-01' + ((g * 7919) %% 30000)::int, 'YYYYMMDD')
                        || lpad((g %% 1000)::text, 3, '0') || (g %% 10)::text,
-                   '张' || chr(19968 + ((g * 31) %% 20000)::int), CASE WHEN g %% 2 = 1 THEN 'male' ELSE 'female' END,
-                   date '1940-01-01' + ((g * 7919) %% 30000)::int, 'rural', 1 + g %% 30, 31 + g %% 750, 1 + g / 3,
+                   '张' || chr(19968 + ((g * 31) %% 20000)::int),
+                   CASE WHEN g %% 2 = 1 THEN 'male' ELSE 'female' END,
+                   date '1940-01-01' + ((g * 7919) %% 30000)::int, 'rural', 1 + g %% 30, 31 + g %% 750,
+                   1 + g / 3,
                    'child', NULL, '', now(), now()
             FROM generate_series(1::bigint, %s) AS g  -- bigint: g * 7919 passes 2^31 above 271,000 rows
             """,
