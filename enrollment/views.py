@@ -14,47 +14,23 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from enrollment import services
 from enrollment.models import Household, Person
-from enrollment.selectors import person_search
-from socialsec.core.models import User
+from enrollment.selectors import person_search, person_timeline
 from socialsec.core.scoping import get_visible_or_404
 from socialsec.core.views import township_scoped
 from socialsec.lib.resident_id import mask_resident_id
 
 PAGE_SIZE = 50
-TIMELINE_LENGTH = 100
-
-EVENT_LABELS = {
-    "insert": _("Registered"),
-    "update": _("Changed"),
-    "delete": _("Deleted"),
-    "unmask_id_number": _("Full ID number viewed"),
-}
-
-# Fields whose change the timeline names (never their values: the ID number is among them).
-_TRACKED_FIELDS = (
-    "id_number", "name", "sex", "birth_date", "registration_type", "township_id", "village_id",
-    "household_id", "relationship", "death_date", "death_source",
-)
 
 
 @dataclass(frozen=True)
 class PersonRow:
     person: Person
     id_number_masked: str
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: dt.datetime
-    label: str
-    by: str
-    changed: list[str]
 
 
 def _wants_partial(request: HttpRequest) -> bool:
@@ -100,54 +76,15 @@ def person_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _timeline(person: Person) -> list[TimelineEntry]:
-    """Who did what to this person's record, newest first, from the pghistory events.
-
-    Every unmask adds an event, so the page shows the latest TIMELINE_LENGTH; one older
-    event is read as the baseline for the first entry's changed fields.
-    """
-    newest_first = person.events.select_related("pgh_context").order_by("-pgh_created_at", "-pgh_id")
-    events = list(newest_first[: TIMELINE_LENGTH + 1])[::-1]
-    # The context stores the user's id; one query names them all.
-    user_ids = {e.pgh_context.metadata.get("user") for e in events if e.pgh_context is not None}
-    names = {
-        u.pk: (u.get_full_name() or u.username)
-        for u in User.objects.filter(pk__in=[i for i in user_ids if isinstance(i, int)])
-    }
-    entries = []
-    previous = None
-    for event in events:
-        metadata = event.pgh_context.metadata if event.pgh_context is not None else {}
-        changed: list[str] = []
-        if event.pgh_label == "update" and previous is not None:
-            changed = [
-                str(Person._meta.get_field(field.removesuffix("_id")).verbose_name)
-                for field in _TRACKED_FIELDS
-                if getattr(event, field) != getattr(previous, field)
-            ]
-        if event.pgh_label != "unmask_id_number":  # a manual event repeats the row; compare with real changes
-            previous = event
-        if len(events) > TIMELINE_LENGTH and event is events[0]:
-            continue  # the baseline, not shown
-        user_id = metadata.get("user")
-        entries.append(
-            TimelineEntry(
-                at=event.pgh_created_at,
-                label=EVENT_LABELS.get(event.pgh_label, event.pgh_label),
-                by=names.get(user_id, "") if user_id is not None else "",
-                changed=changed,
-            )
-        )
-    entries.reverse()
-    return entries
-
-
 def _detail_context(request: HttpRequest, person: Person) -> dict[str, Any]:
     household = None
     members: list[PersonRow] = []
     if person.household_id is not None:
         household = (
-            Household.objects.visible_to(request.user).select_related("village").filter(pk=person.household_id).first()
+            Household.objects.visible_to(request.user)
+            .select_related("village")
+            .filter(pk=person.household_id)
+            .first()
         )
         members = [
             PersonRow(member, mask_resident_id(member.id_number))
@@ -162,7 +99,7 @@ def _detail_context(request: HttpRequest, person: Person) -> dict[str, Any]:
         "age": age_on(person.birth_date, person.death_date or timezone.localdate()),
         "household": household,
         "members": members,
-        "timeline": _timeline(person),
+        "timeline": person_timeline(person),
         "may_unmask": request.user.has_perm("core.unmask_personal_data"),
     }
 
