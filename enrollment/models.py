@@ -5,12 +5,24 @@ from __future__ import annotations
 import pghistory
 from django.contrib.postgres.indexes import OpClass
 from django.db import models
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Reverse
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import HouseholdRegistrationType, Relationship, Sex
 from enrollment.querysets import HouseholdQuerySet, PersonQuerySet
 from socialsec.core.models import AdministrativeDivision, TimeStamped
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# Guarded by the format test first, so a malformed number fails this check rather than the ::int cast.
+_ID_CHECK_CHARACTER_SQL = RawSQL(
+    "CASE WHEN id_number ~ '^[0-9]{17}[0-9X]$' THEN substr('10X98765432', ("
+    + " + ".join(f"substr(id_number, {i + 1}, 1)::int * {w}" for i, w in enumerate(_ID_WEIGHTS))
+    + ") %% 11 + 1, 1) = substr(id_number, 18, 1) ELSE false END",
+    [],
+    output_field=models.BooleanField(),
+)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -96,6 +108,9 @@ class Person(TimeStamped):
             models.CheckConstraint(
                 condition=models.Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="person_id_number_format"
             ),
+            # The MOD 11-2 check character (DOMAIN §6.1), so no COPY or raw INSERT can store a
+            # mistyped number: imports and the seeder write past the Python validators.
+            models.CheckConstraint(condition=_ID_CHECK_CHARACTER_SQL, name="person_id_number_checksum"),
             models.CheckConstraint(
                 condition=models.Q(death_date__isnull=True)
                 | models.Q(death_date__gte=models.F("birth_date")),
