@@ -13,10 +13,9 @@ from enrollment.choices import HouseholdRegistrationType, Relationship, Sex
 from enrollment.querysets import HouseholdQuerySet, PersonQuerySet
 from socialsec.core.models import AdministrativeDivision, TimeStamped
 
-
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 # Guarded by the format test first, so a malformed number fails this check rather than the ::int cast.
-_ID_CHECK_CHARACTER_SQL = RawSQL(
+_ID_CHECK_CHARACTER_SQL = RawSQL(  # noqa: S611 - constant SQL built from the weights above, no input
     "CASE WHEN id_number ~ '^[0-9]{17}[0-9X]$' THEN substr('10X98765432', ("
     + " + ".join(f"substr(id_number, {i + 1}, 1)::int * {w}" for i, w in enumerate(_ID_WEIGHTS))
     + ") %% 11 + 1, 1) = substr(id_number, 18, 1) ELSE false END",
