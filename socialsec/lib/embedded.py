@@ -121,7 +121,11 @@ def stop_all(var_dir: Path) -> None:
     data_dir = var_dir / "pgdata"
     if (data_dir / "postmaster.pid").exists():
         _quiet_pgserver()
-        import pgserver
+        from pgserver._commands import pg_ctl  # the pinned pgserver's own pg_ctl runner
 
-        # A handle in 'stop' mode stops the server once no other live process holds one.
-        pgserver.get_server(str(data_dir), cleanup_mode="stop").cleanup()
+        # pg_ctl directly: pgserver's own "stop when the last handle closes" never fires when
+        # a process that held a handle was terminated (its atexit hook did not run).
+        # As root, pgserver runs the server as the system user "pgserver"; pg_ctl must too.
+        user = "pgserver" if os.geteuid() == 0 else None
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user, timeout=60)

@@ -102,6 +102,26 @@ def test_without_database_and_redis_urls_the_project_starts_its_own_servers(tmp_
         # A second process reuses the running servers rather than starting new ones.
         again = run_django(code, env, unset=("DATABASE_URL", "REDIS_URL"))
         assert again.returncode == 0, again.stderr
+        # A process terminated while connected (as runstack's children are on Ctrl-C) runs no
+        # exit hooks; stopping must not depend on them.
+        full_env = {**os.environ, **env}
+        full_env.pop("DATABASE_URL", None)
+        full_env.pop("REDIS_URL", None)
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import django, time; django.setup(); from django.db import connection; "
+                "connection.ensure_connection(); print('connected', flush=True); time.sleep(120)",
+            ],
+            cwd=ROOT,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert holder.stdout.readline().strip() == "connected"
+        holder.terminate()
+        holder.wait(timeout=30)
     finally:
         from socialsec.lib import embedded
 
