@@ -5,23 +5,38 @@ from __future__ import annotations
 import pghistory
 from django.contrib.postgres.indexes import OpClass
 from django.db import models
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Reverse
+from django.db.models import Case, Value, When
+from django.db.models.functions import Cast, Mod, Reverse, Substr
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import HouseholdRegistrationType, Relationship, Sex
 from enrollment.querysets import HouseholdQuerySet, PersonQuerySet
 from socialsec.core.models import AdministrativeDivision, TimeStamped
 
+_ID_FORMAT = r"^[0-9]{17}[0-9X]$"
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-# Guarded by the format test first, so a malformed number fails this check rather than the ::int cast.
-_ID_CHECK_CHARACTER_SQL = RawSQL(  # noqa: S611 - constant SQL built from the weights above, no input
-    "CASE WHEN id_number ~ '^[0-9]{17}[0-9X]$' THEN substr('10X98765432', ("
-    + " + ".join(f"substr(id_number, {i + 1}, 1)::int * {w}" for i, w in enumerate(_ID_WEIGHTS))
-    + ") %% 11 + 1, 1) = substr(id_number, 18, 1) ELSE false END",
-    [],
-    output_field=models.BooleanField(),
-)
+
+
+def _id_check_character_condition() -> models.Expression:
+    """SQL for DOMAIN §6.1's MOD 11-2: '10X98765432'[Σ digit × weight mod 11] is character 18.
+
+    Guarded by the format test in a CASE, so a malformed number fails this check rather
+    than a cast to integer (PostgreSQL does not promise to evaluate AND left to right).
+    """
+    weighted = sum(
+        (
+            Cast(Substr("id_number", position + 1, 1), models.IntegerField()) * weight
+            for position, weight in enumerate(_ID_WEIGHTS)
+        ),
+        start=Value(0),
+    )
+    expected = Substr(Value("10X98765432"), Mod(weighted, Value(11)) + Value(1), 1)
+    return Case(
+        When(id_number__regex=_ID_FORMAT, then=Exact(expected, Substr("id_number", 18, 1))),
+        default=Value(False),
+        output_field=models.BooleanField(),
+    )
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -105,11 +120,13 @@ class Person(TimeStamped):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(id_number__regex=r"^[0-9]{17}[0-9X]$"), name="person_id_number_format"
+                condition=models.Q(id_number__regex=_ID_FORMAT), name="person_id_number_format"
             ),
             # The MOD 11-2 check character (DOMAIN §6.1), so no COPY or raw INSERT can store a
             # mistyped number: imports and the seeder write past the Python validators.
-            models.CheckConstraint(condition=_ID_CHECK_CHARACTER_SQL, name="person_id_number_checksum"),
+            models.CheckConstraint(
+                condition=_id_check_character_condition(), name="person_id_number_checksum"
+            ),
             models.CheckConstraint(
                 condition=models.Q(death_date__isnull=True)
                 | models.Q(death_date__gte=models.F("birth_date")),

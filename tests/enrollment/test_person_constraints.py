@@ -42,3 +42,13 @@ def test_e19_a_valid_number_with_an_x_check_character_is_accepted(cast):
 def test_one_person_per_id_number(cast, person_in_a):
     with pytest.raises(IntegrityError), transaction.atomic():
         PersonFactory(village=cast.village_b, id_number=person_in_a.id_number)
+
+
+def test_model_validation_reports_a_wrong_check_character_before_saving(cast):
+    from django.core.exceptions import ValidationError
+
+    person = PersonFactory.build(
+        village=cast.village_a, township=cast.township_a, id_number="360426199101010072"
+    )
+    with pytest.raises(ValidationError, match="person_id_number_checksum"):
+        person.full_clean()
