@@ -33,6 +33,13 @@ CHROMIUM_ARGS = [
 def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"The browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium; "
+            "or set CHROMIUM to its path). Playwright's own browser download is not used.",
+            pytrace=False,
+        )
+
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
