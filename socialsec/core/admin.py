@@ -5,9 +5,10 @@ No township data is registered here: persons and rosters are worked in the scope
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from socialsec.core.models import AdministrativeDivision, TownshipAssignment, User
+from socialsec.core.models import AdministrativeDivision, PolicyParameter, TownshipAssignment, User
 
 
 class TownshipAssignmentInline(admin.TabularInline):
@@ -47,3 +48,24 @@ class AdministrativeDivisionAdmin(admin.ModelAdmin):
 
         obj.level, obj.kind = division_level_and_kind(obj.code)
         super().save_model(request, obj, form, change)
+
+
+@admin.register(PolicyParameter)
+class PolicyParameterAdmin(admin.ModelAdmin):
+    """Admins add and correct policy parameters; pghistory records every version with its user.
+
+    A new figure is a new row: close the old row (its last day in force) and add one from the
+    next day, so calculations that used the old row still point at what they used.
+    """
+
+    list_display = ["key", "region_code", "value", "unit", "effective_from", "effective_to", "confidence"]
+    list_filter = ["scheme", "confidence", "region_code"]
+    search_fields = ["key", "region_code", "source_doc_no", "note"]
+    ordering = ["key", "region_code", "effective_from"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (None, {"fields": ["scheme", "key", "region_code"]}),
+        (_("Value"), {"fields": ["kind", "value", "unit"]}),
+        (_("In force"), {"fields": ["effective_from", "effective_to"]}),
+        (_("Source"), {"fields": ["source_tag", "source_doc_no", "source_url", "confidence", "note"]}),
+    ]

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pghistory
+import pgtrigger
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from socialsec.core.choices import DivisionKind, DivisionLevel, Role
+from socialsec.core.parameter_choices import Confidence, ParameterKind, ParameterScheme, ParameterUnit
 
 
 class TimeStamped(models.Model):
@@ -131,3 +137,138 @@ class TownshipAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.township}"
+
+
+# --- Policy parameters (DOMAIN §0.2) ------------------------------------------------------------
+# Below: the one table of amounts, ratios and configurable rules. Read it through
+# socialsec.core.parameters.param(), never directly; the seed is socialsec/core/parameter_seed.py.
+
+# Refuses a second row for the same region and key whose dates overlap. An exclusion constraint
+# would say this declaratively but needs btree_gist, which the project does not require (README).
+# The advisory lock serialises writers of one (region, key), so two concurrent inserts cannot both
+# pass the check; under READ COMMITTED the second then sees the first's committed row.
+_POLICY_PARAMETER_NO_OVERLAP = """
+    IF NEW.effective_to < NEW.effective_from THEN
+        RETURN NEW;  -- policy_parameter_dates_ordered refuses it, with its own name
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('core_policyparameter|' || NEW.region_code || '|' || NEW.key));
+    IF EXISTS (
+        SELECT 1 FROM core_policyparameter p
+        WHERE p.region_code = NEW.region_code
+          AND p.key = NEW.key
+          AND p.id IS DISTINCT FROM NEW.id
+          AND daterange(p.effective_from, p.effective_to, '[]')
+              && daterange(NEW.effective_from, NEW.effective_to, '[]')
+    ) THEN
+        RAISE EXCEPTION 'policy parameter % for region % overlaps another row in force on some of % .. %',
+            NEW.key, NEW.region_code, NEW.effective_from, COALESCE(NEW.effective_to::text, 'open')
+            USING ERRCODE = 'exclusion_violation';
+    END IF;
+    RETURN NEW;
+"""
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class PolicyParameter(models.Model):
+    """One figure or configurable rule for a region, in force over a date range (DOMAIN §0.2).
+
+    region_code is a 6-digit GB/T 2260 code: a county ("360121"), a prefecture ("360100"),
+    a province ("360000"), or "000000" for the national figure. effective_to is the last
+    day in force, inclusive; empty means open-ended.
+    """
+
+    region_code = models.CharField(
+        _("region code"),
+        max_length=6,
+        help_text=_(
+            "6-digit division code: county, prefecture (xxxx00), province (xx0000), or 000000 for national."
+        ),
+    )
+    scheme = models.CharField(_("scheme"), max_length=40, choices=ParameterScheme.choices)
+    key = models.CharField(
+        _("key"),
+        max_length=120,
+        help_text=_(
+            "Dotted snake_case name starting with the scheme, e.g. resident_pension.contribution_grades."
+        ),
+    )
+    kind = models.CharField(_("kind of value"), max_length=20, choices=ParameterKind.choices)
+    value = models.JSONField(
+        _("value"),
+        help_text=_('Amounts and ratios as quoted decimal strings, e.g. "123.00"; lists and tables as JSON.'),
+    )
+    unit = models.CharField(_("unit"), max_length=20, choices=ParameterUnit.choices, blank=True)
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(
+        _("effective to"), null=True, blank=True, help_text=_("Last day in force; empty while in force.")
+    )
+    source_url = models.URLField(_("source URL"), max_length=500, blank=True)
+    source_doc_no = models.CharField(_("source document number"), max_length=200, blank=True)
+    source_tag = models.CharField(_("source tag"), max_length=20, blank=True, help_text=_("e.g. S12"))
+    confidence = models.CharField(_("confidence"), max_length=12, choices=Confidence.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("policy parameter")
+        verbose_name_plural = _("policy parameters")
+        ordering = ["key", "region_code", "effective_from"]
+        # param() asks "this key, these regions, in force on a date": key first, then region.
+        indexes = [
+            models.Index(fields=["key", "region_code", "effective_from"], name="policy_parameter_lookup")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(region_code__regex=r"^[0-9]{6}$"), name="policy_parameter_region_6_digits"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(key__regex=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"),
+                name="policy_parameter_key_dotted_snake_case",
+            ),
+            # The key names its scheme, so param() needs only the key.
+            models.CheckConstraint(
+                condition=models.Q(key__startswith=Concat(models.F("scheme"), models.Value("."))),
+                name="policy_parameter_key_starts_with_scheme",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="policy_parameter_dates_ordered",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="policy_parameter_no_overlap",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                func=_POLICY_PARAMETER_NO_OVERLAP,
+            )
+        ]
+
+    def __str__(self) -> str:
+        until = self.effective_to.isoformat() if self.effective_to else "…"
+        return f"{self.key} @ {self.region_code} ({self.effective_from.isoformat()} – {until})"
+
+    def clean(self) -> None:
+        """Form-level checks: the value reads as its kind, and the dates overlap no other row."""
+        from socialsec.core.parameters import overlapping_parameters, read_value
+
+        errors: dict[str, list[Any]] = {}
+        if self.kind:
+            try:
+                read_value(self.kind, self.value)
+            except (TypeError, ValueError, ArithmeticError):
+                errors["value"] = [
+                    _("This value cannot be read as %(kind)s.") % {"kind": ParameterKind(self.kind).label}
+                ]
+        if self.key and self.scheme and not self.key.startswith(f"{self.scheme}."):
+            errors["key"] = [
+                _("The key must start with the scheme, e.g. %(prefix)s.") % {"prefix": f"{self.scheme}."}
+            ]
+        if self.effective_to and self.effective_from and self.effective_to < self.effective_from:
+            errors["effective_to"] = [_("The last day in force cannot be before the first.")]
+        elif self.key and self.region_code and self.effective_from and overlapping_parameters(self).exists():
+            errors["effective_from"] = [
+                _("Another row for this key and region is in force on some of these days; close it first.")
+            ]
+        if errors:
+            raise ValidationError(errors)

@@ -13,6 +13,12 @@ from django.contrib.auth.models import Group, Permission
 from socialsec.core.choices import Role
 
 _READ_REGISTRY = ["enrollment.view_person", "enrollment.view_household", "core.view_administrativedivision"]
+# Employers and their fee-relief (减免缓) applications, with the policies they are filed under.
+_READ_FEE_RELIEF = [
+    "enrollment.view_organization",
+    "enrollment.view_feereliefapplication",
+    "enrollment.view_feereliefpolicy",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: [
@@ -21,16 +27,30 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.change_person",
         "enrollment.add_household",
         "enrollment.change_household",
+        *_READ_FEE_RELIEF,
+        "enrollment.add_organization",
+        "enrollment.change_organization",
+        "enrollment.add_feereliefapplication",
     ],
-    Role.SECTION_CHIEF: [*_READ_REGISTRY, "core.unmask_personal_data"],
+    Role.SECTION_CHIEF: [
+        *_READ_REGISTRY,
+        "core.unmask_personal_data",
+        *_READ_FEE_RELIEF,
+        "enrollment.decide_feereliefapplication",
+    ],
     Role.LEADER_IN_CHARGE: [*_READ_REGISTRY],
     Role.FINANCE: [*_READ_REGISTRY],
     Role.ACCOUNTANT: [*_READ_REGISTRY],
     Role.CASHIER: [*_READ_REGISTRY],
-    Role.AUDITOR: [*_READ_REGISTRY, "core.unmask_personal_data"],
+    Role.AUDITOR: [*_READ_REGISTRY, "core.unmask_personal_data", "core.view_policyparameter", *_READ_FEE_RELIEF],
     Role.COUNTY_LEADER: ["core.view_administrativedivision"],
     Role.ADMIN: [
         *_READ_REGISTRY,
+        # Policy parameters are edited, never deleted: a new figure closes the old row and adds one,
+        # so calculations keep pointing at the rows they used.
+        "core.view_policyparameter",
+        "core.add_policyparameter",
+        "core.change_policyparameter",
         "core.add_user",
         "core.change_user",
         "core.view_user",
@@ -39,6 +59,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core.view_townshipassignment",
         "core.add_administrativedivision",
         "core.change_administrativedivision",
+        # Fee-relief policies are county-wide data a county corrects (DOMAIN §0.2).
+        "enrollment.view_feereliefpolicy",
+        "enrollment.add_feereliefpolicy",
+        "enrollment.change_feereliefpolicy",
     ],
 }
 
