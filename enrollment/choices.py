@@ -19,3 +19,34 @@ class Relationship(models.TextChoices):
     PARENT = "parent", _("Parent")
     GRANDCHILD = "grandchild", _("Grandchild")
     OTHER = "other", _("Other relative")
+
+
+class SizeClass(models.TextChoices):
+    """Enterprise size classification, 划型 (DOMAIN glossary)."""
+
+    LARGE = "large", _("Large")
+    MEDIUM = "medium", _("Medium")
+    SMALL = "small", _("Small")
+    MICRO = "micro", _("Micro")
+
+
+class FeeReliefKind(models.TextChoices):
+    """减免缓 (DOMAIN glossary): reduction 减, exemption 免, deferral 缓."""
+
+    REDUCTION = "reduction", _("Reduction")
+    EXEMPTION = "exemption", _("Exemption")
+    DEFERRAL = "deferral", _("Deferral")
+
+
+class FeeReliefScheme(models.TextChoices):
+    """The employer contributions a fee-relief policy can cover (DOMAIN E23)."""
+
+    EMPLOYEE_PENSION = "employee_pension", _("Employee pension")
+    UNEMPLOYMENT = "unemployment", _("Unemployment insurance")
+    WORK_INJURY = "work_injury", _("Work-injury insurance")
+
+
+class FeeReliefStatus(models.TextChoices):
+    FILED = "filed", _("Filed")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")

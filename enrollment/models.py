@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
 import pghistory
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import OpClass
 from django.db import models
 from django.db.models import Case, Value, When
 from django.db.models.functions import Cast, Mod, Reverse, Substr
 from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from enrollment.choices import HouseholdRegistrationType, Relationship, Sex
-from enrollment.querysets import HouseholdQuerySet, PersonQuerySet
-from socialsec.core.models import AdministrativeDivision, TimeStamped
+from enrollment.choices import (
+    FeeReliefKind,
+    FeeReliefScheme,
+    FeeReliefStatus,
+    HouseholdRegistrationType,
+    Relationship,
+    Sex,
+    SizeClass,
+)
+from enrollment.querysets import (
+    FeeReliefApplicationQuerySet,
+    HouseholdQuerySet,
+    OrganizationQuerySet,
+    PersonQuerySet,
+)
+from socialsec.core.choices import DivisionLevel
+from socialsec.core.models import AdministrativeDivision, TimeStamped, User
+from socialsec.core.parameter_choices import Confidence
 
 _ID_FORMAT = r"^[0-9]{17}[0-9X]$"
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -140,3 +162,312 @@ class Person(TimeStamped):
     @property
     def is_dead(self) -> bool:
         return self.death_date is not None
+
+
+# --- Organizations (employers) and fee relief (减免缓) -----------------------------------------------
+
+# DOMAIN §6.2: 18 characters of the 31-symbol alphabet (no I, O, S, V, Z); positions 3–8 are digits.
+_CREDIT_CODE_FORMAT = r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Organization(TimeStamped):
+    """An employer, keyed by its unified social credit code (DOMAIN §6.2, §8.1).
+
+    The registration authority and entity type are positions 1–2 of the code, stored so
+    lists can filter on them; a check constraint keeps them equal to the code.
+    """
+
+    TOWNSHIP_PATH = "township"
+
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    registration_authority = models.CharField(_("registration authority"), max_length=1)
+    entity_type = models.CharField(_("entity type"), max_length=1)
+    name = models.CharField(_("name"), max_length=200)
+    size_class = models.CharField(_("size class"), max_length=6, choices=SizeClass.choices)
+    size_class_basis = models.CharField(
+        _("size classification basis"),
+        max_length=200,
+        blank=True,
+        help_text=_("The rule and figures the size class rests on, e.g. staff and revenue."),
+    )
+    size_class_year = models.PositiveSmallIntegerField(_("size classification year"))
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    township = models.ForeignKey(
+        AdministrativeDivision,
+        verbose_name=_("township"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": DivisionLevel.TOWNSHIP},
+    )
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        indexes = [
+            # List pages: a township's organizations in keyset order.
+            models.Index(fields=["township", "id"], name="organization_township_id"),
+            models.Index(fields=["size_class", "id"], name="organization_size_class_id"),
+            models.Index(OpClass("name", name="text_pattern_ops"), "id", name="organization_name_prefix"),
+            models.Index(OpClass("credit_code", name="text_pattern_ops"), name="organization_code_prefix"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(credit_code__regex=_CREDIT_CODE_FORMAT),
+                name="organization_credit_code_format",
+            ),
+            models.CheckConstraint(
+                condition=Exact(Substr("credit_code", 1, 1), models.F("registration_authority"))
+                & Exact(Substr("credit_code", 2, 1), models.F("entity_type")),
+                name="organization_code_positions_stored",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(size_class__in=SizeClass.values), name="organization_size_class_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_count(period_from: dt.date, period_to: dt.date) -> int:
+    """Months from period_from to period_to, both included (both are first days of a month)."""
+    return (period_to.year - period_from.year) * 12 + period_to.month - period_from.month + 1
+
+
+@dataclass(frozen=True)
+class Relief:
+    """What a policy grants for a span of months (DOMAIN E23)."""
+
+    kind: str
+    months: int
+    # Share of the employer contribution relieved (1 exempt, 0.5 half); None for a deferral.
+    rate: Decimal | None
+    schemes: tuple[str, ...]
+    waives_late_fee: bool
+
+
+class FeeReliefPolicy(TimeStamped):
+    """A temporary fee-relief policy: data, not code (DOMAIN §0.2, §8.1, E23).
+
+    Keyed by size class, industry and period. A reduction or an exemption relieves `rate`
+    of the employer contribution of the covered schemes; a deferral postpones it for at
+    most `max_deferral_months`, with or without a late fee.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=FeeReliefKind.choices)
+    size_classes = ArrayField(
+        models.CharField(max_length=6, choices=SizeClass.choices), verbose_name=_("size classes")
+    )
+    industries = ArrayField(
+        models.CharField(max_length=100),
+        verbose_name=_("industries"),
+        default=list,
+        blank=True,
+        help_text=_("Empty: every industry."),
+    )
+    schemes = ArrayField(
+        models.CharField(max_length=20, choices=FeeReliefScheme.choices), verbose_name=_("schemes covered")
+    )
+    period_from = models.DateField(_("first month"))
+    period_to = models.DateField(_("last month"))
+    rate = models.DecimalField(
+        _("share of the employer contribution relieved"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+    )
+    max_deferral_months = models.PositiveSmallIntegerField(
+        _("longest deferral in months"), null=True, blank=True
+    )
+    waives_late_fee = models.BooleanField(_("no late fee"), default=False)
+    # The convention of core.PolicyParameter: a 6-digit GB/T 2260 code, 000000 for national.
+    region_code = models.CharField(
+        _("region code"),
+        max_length=6,
+        default="000000",
+        help_text=_("6-digit division code of the region that set the policy; 000000 for national."),
+    )
+    source = models.CharField(_("source"), max_length=20, help_text=_("Source tag of DOMAIN §9, e.g. S43."))
+    source_doc_no = models.CharField(_("document number"), max_length=200, blank=True)
+    source_url = models.URLField(_("source address"), max_length=500, blank=True)
+    confidence = models.CharField(_("confidence"), max_length=11, choices=Confidence.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("fee relief policy")
+        verbose_name_plural = _("fee relief policies")
+        ordering = ["period_from", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    period_from__day=1, period_to__day=1, period_to__gte=models.F("period_from")
+                ),
+                name="fee_relief_policy_months",
+            ),
+            # An exemption relieves everything; a reduction a share; a deferral nothing, for a while.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=FeeReliefKind.EXEMPTION, rate=1, max_deferral_months__isnull=True)
+                    | models.Q(
+                        kind=FeeReliefKind.REDUCTION, rate__gt=0, rate__lt=1, max_deferral_months__isnull=True
+                    )
+                    | models.Q(kind=FeeReliefKind.DEFERRAL, rate__isnull=True, max_deferral_months__gt=0)
+                ),
+                name="fee_relief_policy_kind_terms",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(region_code__regex=r"^[0-9]{6}$"), name="fee_relief_policy_region_6_digits"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(size_classes=[]) & ~models.Q(schemes=[]),
+                name="fee_relief_policy_covers_something",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def covers_months(self, period_from: dt.date, period_to: dt.date) -> bool:
+        return self.period_from <= period_from <= period_to <= self.period_to
+
+    def covers_organization(self, organization: Organization) -> bool:
+        if organization.size_class not in self.size_classes:
+            return False
+        return not self.industries or organization.industry in self.industries
+
+    def relief_for(self, period_from: dt.date, period_to: dt.date) -> Relief:
+        """The relief for these months; the caller has checked covers_months (DOMAIN E23)."""
+        return Relief(
+            kind=self.kind,
+            months=month_count(period_from, period_to),
+            rate=self.rate,
+            schemes=tuple(self.schemes),
+            waives_late_fee=self.waives_late_fee,
+        )
+
+
+def _may_decide(application: FeeReliefApplication, user: User) -> bool:
+    """A section chief decides, never on an application they filed themselves (DOMAIN §8.2)."""
+    return user.has_perm("enrollment.decide_feereliefapplication") and user.pk != application.filed_by_id
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class FeeReliefApplication(ConcurrentTransitionMixin, TimeStamped):
+    """An employer's application for fee relief: a clerk files, a section chief decides.
+
+    FILED → APPROVED | REFUSED. The decider is never the filer, in Python (the transition
+    permission) and in the database (fee_relief_decider_is_not_filer).
+    """
+
+    TOWNSHIP_PATH = "organization__township"
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
+        related_name="fee_relief_applications",
+    )
+    policy = models.ForeignKey(
+        FeeReliefPolicy, verbose_name=_("policy"), on_delete=models.PROTECT, related_name="applications"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=FeeReliefKind.choices)
+    period_from = models.DateField(_("first month"))
+    period_to = models.DateField(_("last month"))
+    # The relief as computed from the policy when filed (DOMAIN E23), kept with the application.
+    months = models.PositiveSmallIntegerField(_("months covered"))
+    rate = models.DecimalField(
+        _("share of the employer contribution relieved"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+    )
+    waives_late_fee = models.BooleanField(_("no late fee"), default=False)
+    status = FSMField(
+        _("status"),
+        max_length=10,
+        choices=FeeReliefStatus.choices,
+        default=FeeReliefStatus.FILED,
+        protected=True,
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("filed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    filed_at = models.DateTimeField(_("filed at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+
+    objects = FeeReliefApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("fee relief application")
+        verbose_name_plural = _("fee relief applications")
+        permissions = [("decide_feereliefapplication", _("Can approve or refuse fee relief applications"))]
+        indexes = [
+            models.Index(fields=["organization", "period_from"], name="fee_relief_org_period"),
+            models.Index(fields=["status", "id"], name="fee_relief_status_id"),
+        ]
+        constraints = [
+            # Segregation of duties in the database too: no raw UPDATE can make the filer the decider.
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True) | ~models.Q(decided_by=models.F("filed_by")),
+                name="fee_relief_decider_is_not_filer",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status=FeeReliefStatus.FILED, decided_by__isnull=True, decided_at__isnull=True)
+                    | models.Q(
+                        status=FeeReliefStatus.APPROVED, decided_by__isnull=False, decided_at__isnull=False
+                    )
+                    | (
+                        models.Q(
+                            status=FeeReliefStatus.REFUSED, decided_by__isnull=False, decided_at__isnull=False
+                        )
+                        & ~models.Q(decision_reason="")
+                    )
+                ),
+                name="fee_relief_decision_recorded",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    period_from__day=1, period_to__day=1, period_to__gte=models.F("period_from")
+                ),
+                name="fee_relief_application_months",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.period_from:%Y-%m}–{self.period_to:%Y-%m}"
+
+    @transition(
+        field=status, source=FeeReliefStatus.FILED, target=FeeReliefStatus.APPROVED, permission=_may_decide
+    )
+    def approve(self, *, by: User, at: dt.datetime, note: str = "") -> None:
+        self.decided_by = by
+        self.decided_at = at
+        self.decision_reason = note
+
+    @transition(
+        field=status, source=FeeReliefStatus.FILED, target=FeeReliefStatus.REFUSED, permission=_may_decide
+    )
+    def refuse(self, *, by: User, at: dt.datetime, reason: str) -> None:
+        self.decided_by = by
+        self.decided_at = at
+        self.decision_reason = reason

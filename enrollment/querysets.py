@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Self
 
@@ -36,3 +37,26 @@ class PersonQuerySet(TownshipScopedQuerySet):
 
 class HouseholdQuerySet(TownshipScopedQuerySet):
     pass
+
+
+class OrganizationQuerySet(TownshipScopedQuerySet):
+    def search(self, query: str) -> Self:
+        """A credit code (whole, or its first 4+ characters), or the start of a name.
+
+        Both branches are index scans (the credit-code and name prefix indexes).
+        """
+        from socialsec.lib.credit_code import ALPHABET, normalize
+
+        query = "".join(query.split())
+        if not query:
+            return self
+        code = normalize(query)
+        if len(code) >= 4 and all(char in ALPHABET for char in code):
+            return self.filter(credit_code__startswith=code)
+        return self.filter(name__startswith=query)
+
+
+class FeeReliefApplicationQuerySet(TownshipScopedQuerySet):
+    def overlapping(self, period_from: dt.date, period_to: dt.date) -> Self:
+        """Applications whose months share at least one month with period_from..period_to."""
+        return self.filter(period_from__lte=period_to, period_to__gte=period_from)

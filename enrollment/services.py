@@ -6,13 +6,31 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import pghistory
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed, has_transition_perm
 
-from enrollment.models import Person
-from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted
-from socialsec.core.scoping import get_visible_or_404
+from enrollment.choices import FeeReliefKind, FeeReliefStatus, SizeClass
+from enrollment.models import (
+    FeeReliefApplication,
+    FeeReliefPolicy,
+    Organization,
+    Person,
+    first_of_month,
+)
+from socialsec.core.choices import DivisionLevel
+from socialsec.core.exceptions import (
+    InvalidInput,
+    InvalidState,
+    NotPermitted,
+    NotVisible,
+    SegregationOfDutiesViolation,
+)
+from socialsec.core.identifiers import credit_code_error_message
+from socialsec.core.models import AdministrativeDivision
+from socialsec.core.scoping import assigned_township_ids, can_see_whole_county, get_visible_or_404
+from socialsec.lib.credit_code import CreditCodeError, parse_credit_code
 
 if TYPE_CHECKING:
     from socialsec.core.models import User
@@ -68,3 +86,238 @@ def person_record_death(*, person_id: int, death_date: dt.date, source: str, by:
     person.death_source = source
     person.save(update_fields=["death_date", "death_source", "updated_at"])
     return person
+
+
+# --- Organizations (employers) -------------------------------------------------------------------
+
+
+@transaction.atomic
+def organization_register(
+    *,
+    credit_code: str,
+    name: str,
+    size_class: str,
+    size_class_year: int,
+    township_id: int,
+    by: User,
+    size_class_basis: str = "",
+    industry: str = "",
+) -> Organization:
+    """Register an employer under its unified social credit code (DOMAIN §6.2, §8.1).
+
+    A clerk's step (`enrollment.add_organization`, 403 otherwise), in one of the clerk's
+    townships (404 otherwise). The code passes the §6.2 wrapper, which accepts the
+    letter-prefixed codes python-stdnum refuses; it is stored normalized, with positions
+    1–2 as registration authority and entity type. A code already registered is refused
+    naming the organization that holds it (400).
+    """
+    if not by.has_perm("enrollment.add_organization"):
+        raise NotPermitted(_("Your role may not register organizations."))
+    township = _township_for(by, township_id)
+    try:
+        parsed = parse_credit_code(credit_code)
+    except CreditCodeError as error:
+        raise InvalidInput(
+            credit_code_error_message(error), field="credit_code", reason=error.code
+        ) from error
+    name = name.strip()
+    if not name:
+        raise InvalidInput(_("Enter the name of the organization."), field="name")
+    if size_class not in SizeClass.values:
+        raise InvalidInput(_("Choose a size class."), field="size_class")
+    if not 1990 <= size_class_year <= timezone.localdate().year:
+        raise InvalidInput(
+            _("The size classification year %(year)s is not a past or current year.")
+            % {"year": size_class_year},
+            field="size_class_year",
+        )
+    # Not scoped on purpose: a code is unique in the whole county, so a clerk must learn
+    # that another township already holds it rather than be told nothing.
+    _refuse_duplicate_credit_code(parsed.code)
+    organization = Organization(
+        credit_code=parsed.code,
+        registration_authority=parsed.registration_authority,
+        entity_type=parsed.entity_type,
+        name=name,
+        size_class=size_class,
+        size_class_basis=size_class_basis.strip(),
+        size_class_year=size_class_year,
+        industry=industry.strip(),
+        township=township,
+    )
+    try:
+        # A savepoint: two clerks registering the same code at once meet the unique index.
+        with transaction.atomic(), pghistory.context(user=by.pk, action="organization_register"):
+            organization.save()
+    except IntegrityError:
+        _refuse_duplicate_credit_code(parsed.code)
+        raise
+    return organization
+
+
+def _township_for(user: User, township_id: int) -> AdministrativeDivision:
+    """A township the user works for; any other id is NotVisible, like a missing one."""
+    townships = AdministrativeDivision.objects.filter(pk=township_id, level=DivisionLevel.TOWNSHIP)
+    if not can_see_whole_county(user):
+        townships = townships.filter(pk__in=assigned_township_ids(user))
+    township = townships.first()
+    if township is None:
+        raise NotVisible(model="administrativedivision")
+    return township
+
+
+def _refuse_duplicate_credit_code(code: str) -> None:
+    existing = Organization.objects.filter(credit_code=code).only("pk", "name").first()
+    if existing is not None:
+        raise InvalidInput(
+            _("The credit code %(code)s is already registered to %(name)s (organization %(id)s).")
+            % {"code": code, "name": existing.name, "id": existing.pk},
+            field="credit_code",
+            organization_id=existing.pk,
+        )
+
+
+# --- Fee relief (减免缓) ---------------------------------------------------------------------------
+
+# An application blocks another for the same months while it is open or once it is granted.
+_BLOCKING_STATUSES = (FeeReliefStatus.FILED, FeeReliefStatus.APPROVED)
+
+
+@transaction.atomic
+def fee_relief_file(
+    *, organization_id: int, policy_id: int, period_from: dt.date, period_to: dt.date, by: User
+) -> FeeReliefApplication:
+    """A clerk files an employer's fee-relief application under a policy (DOMAIN §8.1, E23).
+
+    Needs `enrollment.add_feereliefapplication` (403) and an organization the clerk can
+    see (404). The policy must cover the organization's size class and industry and every
+    month applied for, and a deferral may not be longer than the policy allows (400,
+    naming the field). An application of the same organization that is still open, or
+    approved, for any of the same months is a conflict (409, naming it). The relief (kind,
+    rate, months, late fee) is computed from the policy row and kept with the application.
+    """
+    if not by.has_perm("enrollment.add_feereliefapplication"):
+        raise NotPermitted(_("Your role may not file fee relief applications."))
+    # Lock the organization: two filings for the same employer are decided one at a time,
+    # so the overlap check below cannot be passed by both.
+    organization = get_visible_or_404(
+        Organization.objects.select_for_update(of=("self",)), by, pk=organization_id
+    )
+    policy = FeeReliefPolicy.objects.filter(pk=policy_id).first()
+    if policy is None:
+        raise InvalidInput(_("Choose a fee relief policy."), field="policy_id")
+    period_from, period_to = first_of_month(period_from), first_of_month(period_to)
+    if period_to < period_from:
+        raise InvalidInput(_("The last month comes before the first month."), field="period_to")
+    if not policy.covers_organization(organization):
+        raise InvalidInput(
+            _("The policy %(policy)s does not cover %(size_class)s enterprises of this industry.")
+            % {"policy": policy.name, "size_class": organization.get_size_class_display()},
+            field="policy_id",
+        )
+    for field, month in (("period_from", period_from), ("period_to", period_to)):
+        if not policy.period_from <= month <= policy.period_to:
+            raise InvalidInput(
+                _("The month %(month)s is outside the policy period %(start)s to %(end)s.")
+                % {
+                    "month": f"{month:%Y-%m}",
+                    "start": f"{policy.period_from:%Y-%m}",
+                    "end": f"{policy.period_to:%Y-%m}",
+                },
+                field=field,
+            )
+    relief = policy.relief_for(period_from, period_to)
+    if policy.kind == FeeReliefKind.DEFERRAL and relief.months > (policy.max_deferral_months or 0):
+        raise InvalidInput(
+            _("A deferral under this policy lasts at most %(max)s months; %(months)s were requested.")
+            % {"max": policy.max_deferral_months, "months": relief.months},
+            field="period_to",
+        )
+    overlapping = list(
+        FeeReliefApplication.objects.filter(organization=organization, status__in=_BLOCKING_STATUSES)
+        .overlapping(period_from, period_to)
+        .order_by("id")
+        .values_list("pk", "status")
+    )
+    if overlapping:
+        raise InvalidState(
+            _("Application %(id)s (%(status)s) already covers some of these months.")
+            % {"id": overlapping[0][0], "status": FeeReliefStatus(overlapping[0][1]).label},
+            application_ids=[pk for pk, _status in overlapping],
+            statuses=[status for _pk, status in overlapping],
+        )
+    application = FeeReliefApplication(
+        organization=organization,
+        policy=policy,
+        kind=relief.kind,
+        period_from=period_from,
+        period_to=period_to,
+        months=relief.months,
+        rate=relief.rate,
+        waives_late_fee=relief.waives_late_fee,
+        filed_by=by,
+        filed_at=timezone.now(),
+    )
+    with pghistory.context(user=by.pk, action="fee_relief_file"):
+        application.save()
+    return application
+
+
+@transaction.atomic
+def fee_relief_approve(*, application_id: int, by: User, note: str = "") -> FeeReliefApplication:
+    """A section chief approves a filed application; never one they filed (DOMAIN §8.2).
+
+    403 without `enrollment.decide_feereliefapplication` or for the filer; 404 outside
+    the chief's townships; 409 unless FILED. The same chief approving again is a no-op.
+    """
+    return _fee_relief_decide(application_id=application_id, by=by, step="approve", reason=note.strip())
+
+
+@transaction.atomic
+def fee_relief_refuse(*, application_id: int, by: User, reason: str) -> FeeReliefApplication:
+    """A section chief refuses a filed application, with a reason (400 without one).
+
+    Otherwise as fee_relief_approve; the same chief refusing again is a no-op.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Give the reason for refusing."), field="reason")
+    return _fee_relief_decide(application_id=application_id, by=by, step="refuse", reason=reason)
+
+
+_STEP_TARGETS = {"approve": FeeReliefStatus.APPROVED, "refuse": FeeReliefStatus.REFUSED}
+
+
+def _fee_relief_decide(*, application_id: int, by: User, step: str, reason: str) -> FeeReliefApplication:
+    """Lock, check, transition, save, audit (STYLE §12), inside the caller's transaction."""
+    if not by.has_perm("enrollment.decide_feereliefapplication"):
+        raise NotPermitted(
+            _("Your role may not decide fee relief applications."), application_id=application_id
+        )
+    # Lock the row before reading its status: two chiefs deciding at once go one at a time,
+    # and the second reads the first one's decision. Only this table's row is locked.
+    application = get_visible_or_404(
+        FeeReliefApplication.objects.select_for_update(of=("self",)), by, pk=application_id
+    )
+    if application.status == _STEP_TARGETS[step] and application.decided_by_id == by.pk:
+        return application  # the same decision by the same chief, e.g. a double click
+    transition_step = getattr(application, step)
+    if not can_proceed(transition_step):
+        raise InvalidState(
+            _("Application %(id)s is %(status)s and can no longer be decided.")
+            % {"id": application.pk, "status": application.get_status_display()},
+            application_ids=[application.pk],
+            status=application.status,
+        )
+    if not has_transition_perm(transition_step, by):  # the role is checked above: only the filer is left
+        raise SegregationOfDutiesViolation(
+            _("You filed application %(id)s, so someone else must decide it.") % {"id": application.pk},
+            application_id=application.pk,
+        )
+    with pghistory.context(user=by.pk, action=f"fee_relief_{step}", note=reason):
+        if step == "approve":
+            application.approve(by=by, at=timezone.now(), note=reason)
+        else:
+            application.refuse(by=by, at=timezone.now(), reason=reason)
+        application.save()
+    return application

@@ -23,4 +23,27 @@ urlpatterns = [
     path("persons/<int:pk>/", enrollment_api.PersonDetailApi.as_view(), name="api-person-detail"),
     path("persons/<int:pk>/unmask/", enrollment_api.PersonUnmaskApi.as_view(), name="api-person-unmask"),
     path("persons/<int:pk>/death/", enrollment_api.PersonRecordDeathApi.as_view(), name="api-person-death"),
+    path("organizations/", enrollment_api.OrganizationListApi.as_view(), name="api-organization-list"),
+    path(
+        "organizations/<int:pk>/",
+        enrollment_api.OrganizationDetailApi.as_view(),
+        name="api-organization-detail",
+    ),
+    path("fee-relief/", enrollment_api.FeeReliefListApi.as_view(), name="api-fee-relief-list"),
+    path("fee-relief/<int:pk>/", enrollment_api.FeeReliefDetailApi.as_view(), name="api-fee-relief-detail"),
+    path(
+        "fee-relief/<int:pk>/approve/",
+        enrollment_api.FeeReliefApproveApi.as_view(),
+        name="api-fee-relief-approve",
+    ),
+    path(
+        "fee-relief/<int:pk>/refuse/",
+        enrollment_api.FeeReliefRefuseApi.as_view(),
+        name="api-fee-relief-refuse",
+    ),
+    path(
+        "fee-relief-policies/",
+        enrollment_api.FeeReliefPolicyListApi.as_view(),
+        name="api-fee-relief-policies",
+    ),
 ]

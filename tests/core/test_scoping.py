@@ -94,6 +94,9 @@ ALLOWED_UNSCOPED = {
     "api-token": "exchanges the caller's own credentials for a token",
     "api-me": "the caller's own profile",
     "api-divisions": "public statistical division codes, reference data",
+    "api-import-kinds": "the kinds of list that can be imported and their columns, reference data",
+    "imports:kind_template": "an import kind's empty template workbook, reference data",
+    "api-fee-relief-policies": "national and regional fee-relief policies, reference data (DOMAIN §8.1)",
 }
 # The Django admin is for the admin role, which is county-wide; it registers no township data.
 ALLOWED_UNSCOPED_NAMESPACES = {"admin"}
