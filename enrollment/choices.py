@@ -50,3 +50,32 @@ class FeeReliefStatus(models.TextChoices):
     FILED = "filed", _("Filed")
     APPROVED = "approved", _("Approved")
     REFUSED = "refused", _("Refused")
+
+
+class CardStatus(models.TextChoices):
+    """The social-security card (社保卡, DOMAIN glossary `social_security_card`)."""
+
+    NONE = "none", _("No card")
+    ACTIVE = "active", _("In use")
+    LOST = "lost", _("Reported lost")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class SpecialGroup(models.TextChoices):
+    """The special groups a person may belong to (DOMAIN glossary, §8.1 `PersonCategory`)."""
+
+    MINIMUM_LIVING_ALLOWANCE = "minimum_living_allowance", _("Minimum living allowance")
+    EXTREME_POVERTY_SUPPORT = "extreme_poverty_support", _("Extreme-poverty support")
+    RETURNED_TO_POVERTY = "returned_to_poverty", _("Returned to poverty")
+    LIFTED_OUT_OF_POVERTY = "lifted_out_of_poverty", _("Lifted out of poverty")
+    SEVERE_DISABILITY = "severe_disability", _("Severe disability")
+    LOW_INCOME = "low_income", _("Low income")
+    ORPHAN = "orphan", _("Orphan")
+
+
+class CategorySource(models.TextChoices):
+    """The department whose list a membership comes from (DOMAIN glossary)."""
+
+    CIVIL_AFFAIRS = "civil_affairs", _("Civil affairs")
+    RURAL_REVITALIZATION = "rural_revitalization", _("Rural revitalization")
+    DISABILITY_FEDERATION = "disability_federation", _("Disability federation")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import OpClass
@@ -18,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from enrollment.choices import (
+    CardStatus,
+    CategorySource,
     FeeReliefKind,
     FeeReliefScheme,
     FeeReliefStatus,
@@ -25,11 +28,13 @@ from enrollment.choices import (
     Relationship,
     Sex,
     SizeClass,
+    SpecialGroup,
 )
 from enrollment.querysets import (
     FeeReliefApplicationQuerySet,
     HouseholdQuerySet,
     OrganizationQuerySet,
+    PersonCategoryQuerySet,
     PersonQuerySet,
 )
 from socialsec.core.choices import DivisionLevel
@@ -93,6 +98,8 @@ class Household(TimeStamped):
     pghistory.DeleteEvent(),
     # Written by enrollment.services.person_unmask_id_number: who saw the full ID, when, from where.
     pghistory.ManualEvent("unmask_id_number"),
+    # Written by enrollment.services.person_unmask_bank_account, the same way.
+    pghistory.ManualEvent("unmask_bank_account"),
 )
 class Person(TimeStamped):
     """One row per resident ID number (DOMAIN §6.1, §8.1); sex and birth date come from the ID."""
@@ -125,12 +132,49 @@ class Person(TimeStamped):
     )
     death_date = models.DateField(_("date of death"), null=True, blank=True)
     death_source = models.CharField(_("death record source"), max_length=100, blank=True)
+    # The columns below have a db_default as well, so COPY writers that predate them (the
+    # synthetic-county seeder, imports) keep working without naming them.
+    phone = models.CharField(_("phone"), max_length=20, blank=True, default="", db_default="")
+    # 社保卡 (DOMAIN glossary `social_security_card`). Masked everywhere (socialsec.lib.masking).
+    card_number = models.CharField(
+        _("social-security card number"), max_length=20, blank=True, default="", db_default=""
+    )
+    card_issue_date = models.DateField(_("card issue date"), null=True, blank=True)
+    card_status = models.CharField(
+        _("card status"),
+        max_length=9,
+        choices=CardStatus.choices,
+        default=CardStatus.NONE,
+        db_default=CardStatus.NONE,
+    )
+    # Where benefits are paid. Masked everywhere; person_unmask_bank_account shows it, audited.
+    bank_account_number = models.CharField(
+        _("bank account number"), max_length=30, blank=True, default="", db_default=""
+    )
+    bank_name = models.CharField(_("bank"), max_length=100, blank=True, default="", db_default="")
+    # DOMAIN §6.1 gap 4: an address code the validator does not know is accepted, but a
+    # section chief must confirm it (person_confirm_address_code), and that is audited.
+    address_code_unverified = models.BooleanField(
+        _("address code awaiting confirmation"), default=False, db_default=False
+    )
+    address_code_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("address code confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    address_code_confirmed_at = models.DateTimeField(_("address code confirmed at"), null=True, blank=True)
 
     objects = PersonQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("persons")
+        permissions = [
+            ("confirm_address_code", _("Can confirm an address code the resident ID validator does not know"))
+        ]
         indexes = [
             # List pages: a township's persons in keyset order.
             models.Index(fields=["township", "id"], name="person_township_id"),
@@ -154,6 +198,34 @@ class Person(TimeStamped):
                 | models.Q(death_date__gte=models.F("birth_date")),
                 name="person_death_after_birth",
             ),
+            # One card per number; most persons have none yet, hence the condition.
+            models.UniqueConstraint(
+                fields=["card_number"], condition=~models.Q(card_number=""), name="person_card_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(card_status__in=CardStatus.values), name="person_card_status_valid"
+            ),
+            # A card in use, lost or cancelled has a number.
+            models.CheckConstraint(
+                condition=models.Q(card_status=CardStatus.NONE) | ~models.Q(card_number=""),
+                name="person_card_status_has_number",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(bank_account_number__regex=r"^[0-9]*$"),
+                name="person_bank_account_digits",
+            ),
+            # A confirmation names who and when, and a code still awaiting one has none.
+            models.CheckConstraint(
+                condition=models.Q(
+                    address_code_confirmed_by__isnull=True, address_code_confirmed_at__isnull=True
+                )
+                | models.Q(
+                    address_code_unverified=False,
+                    address_code_confirmed_by__isnull=False,
+                    address_code_confirmed_at__isnull=False,
+                ),
+                name="person_address_code_confirmation_recorded",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -162,6 +234,116 @@ class Person(TimeStamped):
     @property
     def is_dead(self) -> bool:
         return self.death_date is not None
+
+    @property
+    def address_code_confirmed(self) -> bool:
+        return self.address_code_confirmed_at is not None
+
+
+# --- Special groups (DOMAIN glossary, §8.1 PersonCategory) -----------------------------------------
+
+# Two memberships of one person in the same group may not share a day. An exclusion
+# constraint would say this, but btree_gist is not available on every server we run on;
+# the trigger takes an advisory lock per (person, group), so two concurrent inserts queue.
+_PERSON_CATEGORY_NO_OVERLAP = """
+    IF NEW.effective_to < NEW.effective_from THEN
+        RETURN NEW;  -- person_category_dates_ordered refuses it, with its own name
+    END IF;
+    PERFORM pg_advisory_xact_lock(
+        hashtext('enrollment_personcategory|' || NEW.person_id || '|' || NEW.category)
+    );
+    SELECT c.id INTO clash FROM enrollment_personcategory c
+     WHERE c.person_id = NEW.person_id
+       AND c.category = NEW.category
+       AND c.id IS DISTINCT FROM NEW.id
+       AND daterange(c.effective_from, c.effective_to, '[]')
+           && daterange(NEW.effective_from, NEW.effective_to, '[]')
+     ORDER BY c.id
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'person % already holds % in membership % on some of % .. %',
+            NEW.person_id, NEW.category, clash, NEW.effective_from, COALESCE(NEW.effective_to::text, 'open')
+            USING ERRCODE = 'exclusion_violation';
+    END IF;
+    RETURN NEW;
+"""
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class PersonCategory(TimeStamped):
+    """A person's membership of a special group (低保, 特困, 重度残疾 …), from a department's list.
+
+    effective_to is the last day in force, inclusive; empty means open. A person may hold
+    several groups at once, but never two overlapping memberships of the same group
+    (trigger person_category_no_overlap). A severe disability names its grade, 1 or 2.
+    """
+
+    TOWNSHIP_PATH = "person__township"
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="categories"
+    )
+    category = models.CharField(_("special group"), max_length=24, choices=SpecialGroup.choices)
+    disability_grade = models.PositiveSmallIntegerField(_("disability grade"), null=True, blank=True)
+    source = models.CharField(_("source department"), max_length=21, choices=CategorySource.choices)
+    effective_from = models.DateField(_("in force from"))
+    effective_to = models.DateField(_("in force until"), null=True, blank=True)
+    evidence = models.TextField(_("evidence"), blank=True, default="", db_default="")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = PersonCategoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("special-group membership")
+        verbose_name_plural = _("special-group memberships")
+        indexes = [
+            models.Index(fields=["person", "category"], name="person_category_person"),
+            # The county-wide list filtered by group, in keyset order.
+            models.Index(fields=["category", "id"], name="person_category_category_id"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(category__in=SpecialGroup.values), name="person_category_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=CategorySource.values), name="person_category_source_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(disability_grade__isnull=True) | models.Q(disability_grade__range=(1, 4)),
+                name="person_category_grade_1_to_4",
+            ),
+            # 重度残疾 is grade 1 or 2 (DOMAIN §4.3); the grade is what makes it severe.
+            models.CheckConstraint(
+                condition=~models.Q(category=SpecialGroup.SEVERE_DISABILITY)
+                # IS NOT NULL first: "NULL IN (1, 2)" is NULL, which a CHECK lets through.
+                | models.Q(disability_grade__isnull=False, disability_grade__in=(1, 2)),
+                name="person_category_severe_disability_grade",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="person_category_dates_ordered",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="person_category_no_overlap",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                declare=[("clash", "bigint")],
+                func=_PERSON_CATEGORY_NO_OVERLAP,
+            )
+        ]
+
+    def __str__(self) -> str:
+        until = self.effective_to.isoformat() if self.effective_to else "…"
+        return f"{self.get_category_display()} ({self.effective_from.isoformat()} – {until})"
+
+    def is_in_force(self, on: dt.date) -> bool:
+        """The Python twin of PersonCategoryQuerySet.in_force, for prefetched rows."""
+        return self.effective_from <= on and (self.effective_to is None or self.effective_to >= on)
 
 
 # --- Organizations (employers) and fee relief (减免缓) -----------------------------------------------

@@ -4,6 +4,7 @@ import datetime as dt
 import re
 from typing import Self
 
+from django.db.models import Q
 from django.db.models.functions import Reverse
 
 from socialsec.core.scoping import TownshipScopedQuerySet
@@ -60,3 +61,18 @@ class FeeReliefApplicationQuerySet(TownshipScopedQuerySet):
     def overlapping(self, period_from: dt.date, period_to: dt.date) -> Self:
         """Applications whose months share at least one month with period_from..period_to."""
         return self.filter(period_from__lte=period_to, period_to__gte=period_from)
+
+
+class PersonCategoryQuerySet(TownshipScopedQuerySet):
+    def in_force(self, on: dt.date) -> Self:
+        """Memberships in force on that day (effective_to is the last day, inclusive; empty = open)."""
+        return self.filter(effective_from__lte=on).filter(
+            Q(effective_to__isnull=True) | Q(effective_to__gte=on)
+        )
+
+    def overlapping(self, effective_from: dt.date, effective_to: dt.date | None) -> Self:
+        """Memberships sharing at least one day with effective_from..effective_to (None = open)."""
+        queryset = self.filter(Q(effective_to__isnull=True) | Q(effective_to__gte=effective_from))
+        if effective_to is not None:
+            queryset = queryset.filter(effective_from__lte=effective_to)
+        return queryset

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.models import Person
-from enrollment.querysets import PersonQuerySet
+from enrollment.models import Person, PersonCategory
+from enrollment.querysets import PersonCategoryQuerySet, PersonQuerySet
 from socialsec.core.models import User
 
 if TYPE_CHECKING:
@@ -22,7 +22,11 @@ EVENT_LABELS = {
     "update": _("Changed"),
     "delete": _("Deleted"),
     "unmask_id_number": _("Full ID number viewed"),
+    "unmask_bank_account": _("Full bank account number viewed"),
 }
+
+# Manual events repeat the row as it was; the timeline compares real changes only.
+_MANUAL_EVENTS = frozenset({"unmask_id_number", "unmask_bank_account"})
 
 # Fields whose change the timeline names (never their values: the ID number is among them).
 _TRACKED_FIELDS = (
@@ -37,6 +41,15 @@ _TRACKED_FIELDS = (
     "relationship",
     "death_date",
     "death_source",
+    "phone",
+    "card_number",
+    "card_issue_date",
+    "card_status",
+    "bank_account_number",
+    "bank_name",
+    "address_code_unverified",
+    "address_code_confirmed_by_id",
+    "address_code_confirmed_at",
 )
 
 
@@ -55,6 +68,35 @@ def person_search(*, user: User | AnonymousUser, query: str = "") -> PersonQuery
     """
     persons = Person.objects.visible_to(user).select_related("township", "village").search(query)
     return persons.order_by("-id")
+
+
+@dataclass(frozen=True)
+class PersonCategories:
+    in_force: list[PersonCategory]
+    upcoming: list[PersonCategory]
+    past: list[PersonCategory]
+
+
+def person_categories(person: Person, *, on: dt.date) -> PersonCategories:
+    """The person's special-group memberships on a day: in force, not yet, and ended.
+
+    Reads `person.categories.all()`, so a caller that prefetched them pays no query.
+    """
+    memberships = sorted(person.categories.all(), key=lambda m: (m.effective_from, m.pk), reverse=True)
+    return PersonCategories(
+        in_force=[m for m in memberships if m.is_in_force(on)],
+        upcoming=[m for m in memberships if m.effective_from > on],
+        past=[m for m in memberships if m.effective_to is not None and m.effective_to < on],
+    )
+
+
+def person_category_search(*, user: User | AnonymousUser) -> PersonCategoryQuerySet:
+    """Memberships of persons the user may see, with the person and township for display.
+
+    Filters (group, in force on a day, township) are applied by the caller; pages go by
+    keyset on id.
+    """
+    return PersonCategory.objects.visible_to(user).select_related("person", "person__township")
 
 
 def person_timeline(person: Person) -> list[TimelineEntry]:
@@ -82,7 +124,7 @@ def person_timeline(person: Person) -> list[TimelineEntry]:
                 for field in _TRACKED_FIELDS
                 if getattr(event, field) != getattr(previous, field)
             ]
-        if event.pgh_label != "unmask_id_number":  # a manual event repeats the row; compare with real changes
+        if event.pgh_label not in _MANUAL_EVENTS:
             previous = event
         if len(events) > TIMELINE_LENGTH and event is events[0]:
             continue  # the baseline, not shown

@@ -11,12 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed, has_transition_perm
 
-from enrollment.choices import FeeReliefKind, FeeReliefStatus, SizeClass
+from enrollment.choices import CategorySource, FeeReliefKind, FeeReliefStatus, SizeClass, SpecialGroup
 from enrollment.models import (
     FeeReliefApplication,
     FeeReliefPolicy,
     Organization,
     Person,
+    PersonCategory,
     first_of_month,
 )
 from socialsec.core.choices import DivisionLevel
@@ -51,6 +52,66 @@ def person_unmask_id_number(*, person_id: int, by: User) -> str:
     with pghistory.context(user=by.pk, action="unmask"):
         pghistory.create_event(person, label="unmask_id_number")
     return person.id_number
+
+
+@transaction.atomic
+def person_unmask_bank_account(*, person_id: int, by: User) -> str:
+    """The full bank account number benefits are paid to; every look is recorded.
+
+    The rules of person_unmask_id_number: `core.unmask_personal_data` (403), a visible
+    person (404), one "unmask_bank_account" event naming the user, in the same
+    transaction. A person with no account on file is 409, and nothing is recorded.
+    """
+    if not by.has_perm("core.unmask_personal_data"):
+        raise NotPermitted(_("Your role may not see full bank account numbers."), person_id=person_id)
+    person = get_visible_or_404(Person.objects.all(), by, pk=person_id)
+    if not person.bank_account_number:
+        raise InvalidState(
+            _("No bank account is recorded for %(name)s.") % {"name": person.name}, person_id=person.pk
+        )
+    with pghistory.context(user=by.pk, action="unmask_bank_account"):
+        pghistory.create_event(person, label="unmask_bank_account")
+    return person.bank_account_number
+
+
+@transaction.atomic
+def person_confirm_address_code(*, person_id: int, by: User) -> Person:
+    """A section chief confirms an address code the resident ID validator does not know.
+
+    DOMAIN §6.1 gap 4: such a number is accepted with `address_code_unverified` set, and a
+    human confirms it. Needs `enrollment.confirm_address_code` (403) and a visible person
+    (404). Only a flagged person can be confirmed (409, naming the person and any earlier
+    confirmation); the same chief confirming twice is a no-op. The update event carries
+    the chief in its context.
+    """
+    if not by.has_perm("enrollment.confirm_address_code"):
+        raise NotPermitted(_("Only a section chief may confirm an address code."), person_id=person_id)
+    # Lock the row: two chiefs confirming at once are decided one at a time.
+    person = get_visible_or_404(Person.objects.select_for_update(of=("self",)), by, pk=person_id)
+    if not person.address_code_unverified:
+        if person.address_code_confirmed_by_id == by.pk:
+            return person  # the same confirmation by the same chief, e.g. a double click
+        raise InvalidState(
+            _("The address code of %(name)s is not awaiting confirmation.") % {"name": person.name},
+            person_id=person.pk,
+            address_code_confirmed_by=person.address_code_confirmed_by_id,
+            address_code_confirmed_at=(
+                person.address_code_confirmed_at.isoformat() if person.address_code_confirmed_at else None
+            ),
+        )
+    person.address_code_unverified = False
+    person.address_code_confirmed_by = by
+    person.address_code_confirmed_at = timezone.now()
+    with pghistory.context(user=by.pk, action="confirm_address_code"):
+        person.save(
+            update_fields=[
+                "address_code_unverified",
+                "address_code_confirmed_by",
+                "address_code_confirmed_at",
+                "updated_at",
+            ]
+        )
+    return person
 
 
 @transaction.atomic
@@ -321,3 +382,147 @@ def _fee_relief_decide(*, application_id: int, by: User, step: str, reason: str)
             application.refuse(by=by, at=timezone.now(), reason=reason)
         application.save()
     return application
+
+
+# --- Special groups (DOMAIN glossary, §8.1 PersonCategory) -----------------------------------------
+
+# 重度残疾 is disability grade 1 or 2 (DOMAIN §4.3); other groups may note any grade 1–4.
+SEVERE_DISABILITY_GRADES = (1, 2)
+
+
+@transaction.atomic
+def person_category_add(
+    *,
+    person_id: int,
+    category: str,
+    source: str,
+    effective_from: dt.date,
+    by: User,
+    effective_to: dt.date | None = None,
+    disability_grade: int | None = None,
+    evidence: str = "",
+) -> PersonCategory:
+    """Record that a person belongs to a special group from a department's list (DOMAIN §8.1).
+
+    A clerk's step (`enrollment.add_personcategory`, 403) on a visible person (404). Bad
+    input is 400 naming the field: an unknown group or source, dates out of order, a
+    membership starting before birth or after death, a severe disability without grade 1
+    or 2, a grade outside 1–4. A membership of the same group that shares a day with this
+    one is 409 naming it; the trigger person_category_no_overlap says the same in the
+    database. Different groups may be held at once.
+    """
+    if not by.has_perm("enrollment.add_personcategory"):
+        raise NotPermitted(_("Your role may not record special-group memberships."), person_id=person_id)
+    # Lock the person: two clerks adding the same group at once are decided one at a time,
+    # so the overlap check below cannot be passed by both (the trigger stays the last word).
+    person = get_visible_or_404(Person.objects.select_for_update(of=("self",)), by, pk=person_id)
+    if category not in SpecialGroup.values:
+        raise InvalidInput(_("Choose a special group."), field="category")
+    if source not in CategorySource.values:
+        raise InvalidInput(_("Choose the department the list comes from."), field="source")
+    _check_membership_dates(person, effective_from, effective_to)
+    _check_disability_grade(category, disability_grade)
+    _refuse_overlap(person, category, effective_from, effective_to)
+    membership = PersonCategory(
+        person=person,
+        category=category,
+        source=source,
+        effective_from=effective_from,
+        effective_to=effective_to,
+        disability_grade=disability_grade,
+        evidence=evidence.strip(),
+        recorded_by=by,
+    )
+    try:
+        with transaction.atomic(), pghistory.context(user=by.pk, action="person_category_add"):
+            membership.save()
+    except IntegrityError:
+        # Only a writer past this service (an import, raw SQL) can get here first.
+        _refuse_overlap(person, category, effective_from, effective_to)
+        raise
+    return membership
+
+
+@transaction.atomic
+def person_category_end(*, membership_id: int, effective_to: dt.date, by: User) -> PersonCategory:
+    """Close an open membership on its last day in force (inclusive).
+
+    Needs `enrollment.change_personcategory` (403) and a visible membership (404). The
+    last day may not precede the first (400). A membership already closed is 409 naming
+    it and its last day; closing it again on the same day is a no-op.
+    """
+    if not by.has_perm("enrollment.change_personcategory"):
+        raise NotPermitted(_("Your role may not end special-group memberships."), membership_id=membership_id)
+    membership = get_visible_or_404(
+        PersonCategory.objects.select_for_update(of=("self",)), by, pk=membership_id
+    )
+    if membership.effective_to == effective_to:
+        return membership  # the same end again, e.g. a double click
+    if membership.effective_to is not None:
+        raise InvalidState(
+            _("Membership %(id)s already ended on %(date)s.")
+            % {"id": membership.pk, "date": membership.effective_to.isoformat()},
+            membership_ids=[membership.pk],
+            effective_to=membership.effective_to.isoformat(),
+        )
+    if effective_to < membership.effective_from:
+        raise InvalidInput(
+            _("The last day %(date)s is before the first day in force %(start)s.")
+            % {"date": effective_to.isoformat(), "start": membership.effective_from.isoformat()},
+            field="effective_to",
+        )
+    membership.effective_to = effective_to
+    with pghistory.context(user=by.pk, action="person_category_end"):
+        membership.save(update_fields=["effective_to", "updated_at"])
+    return membership
+
+
+def _check_membership_dates(person: Person, effective_from: dt.date, effective_to: dt.date | None) -> None:
+    if effective_to is not None and effective_to < effective_from:
+        raise InvalidInput(_("The last day in force comes before the first."), field="effective_to")
+    if effective_from < person.birth_date:
+        raise InvalidInput(
+            _("The membership starts %(date)s, before the birth date %(birth)s.")
+            % {"date": effective_from.isoformat(), "birth": person.birth_date.isoformat()},
+            field="effective_from",
+        )
+    if person.death_date is not None and effective_from > person.death_date:
+        raise InvalidInput(
+            _("The membership starts %(date)s, after the date of death %(death)s.")
+            % {"date": effective_from.isoformat(), "death": person.death_date.isoformat()},
+            field="effective_from",
+        )
+
+
+def _check_disability_grade(category: str, grade: int | None) -> None:
+    if grade is not None and not 1 <= grade <= 4:
+        raise InvalidInput(_("A disability grade is 1, 2, 3 or 4."), field="disability_grade")
+    if category == SpecialGroup.SEVERE_DISABILITY and grade not in SEVERE_DISABILITY_GRADES:
+        raise InvalidInput(
+            _("A severe disability is grade 1 or 2; give the grade on the certificate."),
+            field="disability_grade",
+        )
+
+
+def _refuse_overlap(
+    person: Person, category: str, effective_from: dt.date, effective_to: dt.date | None
+) -> None:
+    overlapping = list(
+        PersonCategory.objects.filter(person=person, category=category)
+        .overlapping(effective_from, effective_to)
+        .order_by("id")
+        .values_list("pk", "effective_from", "effective_to")
+    )
+    if overlapping:
+        pk, start, end = overlapping[0]
+        raise InvalidState(
+            _("%(name)s already belongs to %(group)s in membership %(id)s (%(start)s to %(end)s).")
+            % {
+                "name": person.name,
+                "group": SpecialGroup(category).label,
+                "id": pk,
+                "start": start.isoformat(),
+                "end": end.isoformat() if end else _("open"),
+            },
+            membership_ids=[row[0] for row in overlapping],
+        )

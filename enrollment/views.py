@@ -12,16 +12,17 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from enrollment import services
 from enrollment.models import Household, Person
-from enrollment.selectors import person_search, person_timeline
+from enrollment.selectors import person_categories, person_search, person_timeline
 from socialsec.core.scoping import get_visible_or_404
 from socialsec.core.views import township_scoped
+from socialsec.lib.masking import mask_bank_account, mask_card_number
 from socialsec.lib.resident_id import mask_resident_id
 
 PAGE_SIZE = 50
@@ -96,12 +97,23 @@ def _detail_context(request: HttpRequest, person: Person) -> dict[str, Any]:
     return {
         "person": person,
         "id_number_masked": mask_resident_id(person.id_number),
+        "card_number_masked": mask_card_number(person.card_number),
+        "bank_account_masked": mask_bank_account(person.bank_account_number),
         "age": age_on(person.birth_date, person.death_date or timezone.localdate()),
         "household": household,
         "members": members,
+        "categories": person_categories(person, on=timezone.localdate()),
         "timeline": person_timeline(person),
         "may_unmask": request.user.has_perm("core.unmask_personal_data"),
+        "may_confirm_address_code": request.user.has_perm("enrollment.confirm_address_code"),
     }
+
+
+def _person_for_page(request: HttpRequest, pk: int) -> Person:
+    # The confirming chief is joined and the memberships prefetched: the page's queries do not
+    # grow with the number of special groups.
+    persons = Person.objects.select_related("township", "village", "address_code_confirmed_by")
+    return get_visible_or_404(persons.prefetch_related("categories"), request.user, pk=pk)
 
 
 @township_scoped
@@ -109,7 +121,7 @@ def _detail_context(request: HttpRequest, person: Person) -> dict[str, Any]:
 @permission_required("enrollment.view_person", raise_exception=True)
 @require_safe
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_visible_or_404(Person.objects.select_related("township", "village"), request.user, pk=pk)
+    person = _person_for_page(request, pk)
     return render(request, "enrollment/person_detail.html", _detail_context(request, person))
 
 
@@ -122,6 +134,41 @@ def person_unmask_id_number(request: HttpRequest, pk: int) -> HttpResponse:
     id_number = services.person_unmask_id_number(person_id=pk, by=request.user)
     if _wants_partial(request):
         return render(request, "enrollment/person_detail.html#id_number", {"id_number": id_number})
-    person = get_visible_or_404(Person.objects.select_related("township", "village"), request.user, pk=pk)
+    person = _person_for_page(request, pk)
     context = {**_detail_context(request, person), "id_number": id_number}
     return render(request, "enrollment/person_detail.html", context)
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_person", raise_exception=True)
+@require_POST
+def person_unmask_bank_account(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the full bank account number once; the service checks the permission and records the look."""
+    bank_account_number = services.person_unmask_bank_account(person_id=pk, by=request.user)
+    if _wants_partial(request):
+        return render(
+            request,
+            "enrollment/person_detail.html#bank_account",
+            {"bank_account_number": bank_account_number},
+        )
+    person = _person_for_page(request, pk)
+    context = {**_detail_context(request, person), "bank_account_number": bank_account_number}
+    return render(request, "enrollment/person_detail.html", context)
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_person", raise_exception=True)
+@require_POST
+def person_confirm_address_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """A section chief confirms an unknown address code (DOMAIN §6.1 gap 4); the service decides who may."""
+    services.person_confirm_address_code(person_id=pk, by=request.user)
+    if _wants_partial(request):
+        person = _person_for_page(request, pk)
+        return render(
+            request,
+            "enrollment/person_detail.html#address_code",
+            {"person": person, "may_confirm_address_code": True},
+        )
+    return redirect("enrollment:person_detail", pk=pk)

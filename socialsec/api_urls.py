@@ -1,7 +1,7 @@
 """The /api/ URLconf. Township data goes through TownshipScopedApi views only."""
 
 from csp.decorators import csp_update
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 
@@ -23,6 +23,29 @@ urlpatterns = [
     path("persons/<int:pk>/", enrollment_api.PersonDetailApi.as_view(), name="api-person-detail"),
     path("persons/<int:pk>/unmask/", enrollment_api.PersonUnmaskApi.as_view(), name="api-person-unmask"),
     path("persons/<int:pk>/death/", enrollment_api.PersonRecordDeathApi.as_view(), name="api-person-death"),
+    path(
+        "persons/<int:pk>/unmask-bank-account/",
+        enrollment_api.PersonUnmaskBankAccountApi.as_view(),
+        name="api-person-unmask-bank-account",
+    ),
+    path(
+        "persons/<int:pk>/confirm-address-code/",
+        enrollment_api.PersonConfirmAddressCodeApi.as_view(),
+        name="api-person-confirm-address-code",
+    ),
+    path(
+        "persons/<int:pk>/categories/",
+        enrollment_api.PersonCategoriesApi.as_view(),
+        name="api-person-categories",
+    ),
+    path(
+        "person-categories/", enrollment_api.PersonCategoryListApi.as_view(), name="api-person-category-list"
+    ),
+    path(
+        "person-categories/<int:pk>/end/",
+        enrollment_api.PersonCategoryEndApi.as_view(),
+        name="api-person-category-end",
+    ),
     path("organizations/", enrollment_api.OrganizationListApi.as_view(), name="api-organization-list"),
     path(
         "organizations/<int:pk>/",
@@ -46,4 +69,5 @@ urlpatterns = [
         enrollment_api.FeeReliefPolicyListApi.as_view(),
         name="api-fee-relief-policies",
     ),
+    path("", include("socialsec.imports.api_urls")),
 ]

@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", include("socialsec.core.urls")),
     path("persons/", include("enrollment.urls")),
+    path("imports/", include("socialsec.imports.urls")),
     path("api/", include("socialsec.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import drf_spectacular.openapi
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -75,3 +76,17 @@ class TownshipScopedApi(generics.GenericAPIView):
 
     def scope(self, queryset: TownshipScopedQuerySet) -> TownshipScopedQuerySet:
         return queryset.visible_to(self.request.user)
+
+
+class AutoSchema(drf_spectacular.openapi.AutoSchema):
+    """Names nested serializers after their view.
+
+    PersonRecordDeathApi.InputSerializer becomes PersonRecordDeathInput: STYLE §14 nests InputSerializer/OutputSerializer in each view, so the bare class names repeat.
+    """
+
+    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+        cls = type(serializer)
+        outer, _, inner = cls.__qualname__.rpartition(".")
+        if outer and "<locals>" not in outer:
+            return outer.removesuffix("Api") + inner
+        return super().get_serializer_name(serializer, direction)

@@ -59,6 +59,12 @@ NAVIGATION: list[NavItem] = [
         permission="enrollment.view_person",
         icon="people",
     ),
+    NavItem(
+        pgettext_lazy("navigation", "Imports"),
+        "imports:batch_list",
+        permission="imports.view_importbatch",
+        icon="file-earmark-arrow-up",
+    ),
     NavItem(pgettext_lazy("navigation", "Administration"), "admin:index", roles=(Role.ADMIN,), icon="gear"),
 ]
 

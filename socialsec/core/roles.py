@@ -12,7 +12,12 @@ from django.contrib.auth.models import Group, Permission
 
 from socialsec.core.choices import Role
 
-_READ_REGISTRY = ["enrollment.view_person", "enrollment.view_household", "core.view_administrativedivision"]
+_READ_REGISTRY = [
+    "enrollment.view_person",
+    "enrollment.view_household",
+    "enrollment.view_personcategory",
+    "core.view_administrativedivision",
+]
 # Employers and their fee-relief (减免缓) applications, with the policies they are filed under.
 _READ_FEE_RELIEF = [
     "enrollment.view_organization",
@@ -27,22 +32,37 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.change_person",
         "enrollment.add_household",
         "enrollment.change_household",
+        # Special-group memberships from the departments' lists (DOMAIN §8.1 PersonCategory).
+        "enrollment.add_personcategory",
+        "enrollment.change_personcategory",
         *_READ_FEE_RELIEF,
         "enrollment.add_organization",
         "enrollment.change_organization",
         "enrollment.add_feereliefapplication",
+        # Lists from other departments: upload, confirm, cancel (socialsec/imports).
+        "imports.add_importbatch",
+        "imports.view_importbatch",
     ],
     Role.SECTION_CHIEF: [
         *_READ_REGISTRY,
         "core.unmask_personal_data",
+        # An address code the ID validator does not know is accepted once a chief confirms it (DOMAIN §6.1).
+        "enrollment.confirm_address_code",
         *_READ_FEE_RELIEF,
         "enrollment.decide_feereliefapplication",
+        "imports.view_importbatch",
     ],
     Role.LEADER_IN_CHARGE: [*_READ_REGISTRY],
     Role.FINANCE: [*_READ_REGISTRY],
     Role.ACCOUNTANT: [*_READ_REGISTRY],
     Role.CASHIER: [*_READ_REGISTRY],
-    Role.AUDITOR: [*_READ_REGISTRY, "core.unmask_personal_data", "core.view_policyparameter", *_READ_FEE_RELIEF],
+    Role.AUDITOR: [
+        *_READ_REGISTRY,
+        "core.unmask_personal_data",
+        "core.view_policyparameter",
+        *_READ_FEE_RELIEF,
+        "imports.view_importbatch",
+    ],
     Role.COUNTY_LEADER: ["core.view_administrativedivision"],
     Role.ADMIN: [
         *_READ_REGISTRY,

@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "socialsec.core",
+    "socialsec.imports",
     "enrollment",
     "benefits",
     "relief",
@@ -233,7 +234,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "socialsec.core.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "socialsec.core.api.AutoSchema",
     "EXCEPTION_HANDLER": "socialsec.core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
 }
@@ -249,6 +250,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind" or "status"; name their enums so the schema stays unambiguous.
+    "ENUM_NAME_OVERRIDES": {
+        "DivisionKindEnum": "socialsec.core.choices.DivisionKind",
+        "SizeClassEnum": "enrollment.choices.SizeClass",
+        "FeeReliefKindEnum": "enrollment.choices.FeeReliefKind",
+        "SpecialGroupEnum": "enrollment.choices.SpecialGroup",
+        "CategorySourceEnum": "enrollment.choices.CategorySource",
+        "CardStatusEnum": "enrollment.choices.CardStatus",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

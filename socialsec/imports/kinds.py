@@ -1,0 +1,147 @@
+"""What an import kind is, and the registry that finds them.
+
+A kind is one sort of list (death records, special groups, enrollments…). The framework
+(services, tasks, pages, API, CLI) knows nothing of any kind's columns or tables: it reads
+the file with the kind's column labels, asks the kind to validate the table, COPYs the
+clean rows into the kind's staging table and asks the kind to merge them with one statement.
+
+Kinds live in their own app as `<app>.imports` with a module-level `KINDS` list, found by
+name the way socialsec.core.seeding finds `<app>.seeding`, so imports imports no app.
+
+Staging is a TEMP table created inside the commit transaction (ON COMMIT DROP): it exists
+for one batch only, needs no cleanup after a crash, no migration per kind, and no batch_id
+filter in the merge; an UNLOGGED table would save the CREATE but add both of those.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Protocol
+
+import pandas as pd
+from django.apps import apps
+from django.utils.functional import Promise
+from django.utils.module_loading import module_has_submodule
+
+from socialsec.lib.spreadsheets import Table
+
+# The columns of the errors DataFrame a kind's validate returns.
+ERROR_COLUMNS = ["row", "column", "value", "code", "params"]
+
+
+def error_frame(rows: Any, column: str, values: Any, code: str, params: Any = None) -> pd.DataFrame:
+    """Errors for many rows at once: one code, one column, each row's value (and params)."""
+    rows = pd.Series(rows).reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "row": rows.astype("int64"),
+            "column": column,
+            "value": pd.Series(values).reset_index(drop=True).astype(str)
+            if len(rows)
+            else pd.Series(dtype=str),
+            "code": code,
+        }
+    )
+    if params is None:
+        frame["params"] = [{} for _ in range(len(frame))]
+    elif isinstance(params, dict):
+        frame["params"] = [params for _ in range(len(frame))]
+    else:
+        frame["params"] = list(params)
+    return frame[ERROR_COLUMNS]
+
+
+def no_errors() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=object) for name in ERROR_COLUMNS})
+
+
+@dataclass
+class ValidationContext:
+    """What a kind may know while validating: the batch's township (None = whole county) and today."""
+
+    township_id: int | None
+    today: Any  # datetime.date, the county's calendar day
+    township_name: str = ""
+    batch_id: int | None = None
+    # Read by the kind after the file checks, before the registry checks (progress).
+    on_step: Callable[[str, int], None] = lambda step, percent: None
+
+
+class ImportKind(Protocol):
+    """One kind of list. `columns` maps canonical names to the labels a file may carry, the first
+    being the one the template uses; `required` lists the canonical names a file must have."""
+
+    name: str
+    label: Promise | str
+    columns: Mapping[str, Sequence[str]]
+    required: Sequence[str]
+    # Rows of the downloadable template, under the first label of each column.
+    template_rows: Sequence[Sequence[Any]]
+    # Model labels whose planner statistics a large commit changes ("app_label.Model").
+    touches: Sequence[str]
+
+    def validate(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(errors with ERROR_COLUMNS, clean rows ready for stage). Errors name the file's row."""
+        ...
+
+    def stage(self, clean: pd.DataFrame, batch: Any, cursor: Any) -> int:
+        """Create the TEMP staging table and COPY the clean rows in; returns rows staged."""
+        ...
+
+    def merge(self, batch: Any, cursor: Any) -> dict[str, int]:
+        """One set-based statement from staging into the registry; returns the summary counts."""
+        ...
+
+    def error_message(self, code: str, params: dict[str, Any]) -> str | None:
+        """The clerk's sentence for a kind-specific code, in the active language (None: not ours)."""
+        ...
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """A kind as the pages and the API list it."""
+
+    name: str
+    label: Promise | str
+    columns: list[str] = field(default_factory=list)
+    required: list[str] = field(default_factory=list)
+
+
+@cache
+def registered_kinds() -> dict[str, ImportKind]:
+    """Every installed app's `<app>.imports.KINDS`, by name, in INSTALLED_APPS order."""
+    found: dict[str, ImportKind] = {}
+    for config in apps.get_app_configs():
+        if config.name == "socialsec.imports" or not module_has_submodule(config.module, "imports"):
+            continue
+        module = importlib.import_module(f"{config.name}.imports")
+        for kind in getattr(module, "KINDS", []):
+            if kind.name in found:
+                raise ValueError(f"import kind {kind.name!r} is registered twice")
+            found[kind.name] = kind
+    return found
+
+
+def get_kind(name: str) -> ImportKind | None:
+    return registered_kinds().get(name)
+
+
+def kind_infos() -> list[KindInfo]:
+    return [
+        KindInfo(
+            name=kind.name,
+            label=kind.label,
+            columns=[str(labels[0]) for labels in kind.columns.values()],
+            required=[str(kind.columns[name][0]) for name in kind.required],
+        )
+        for kind in registered_kinds().values()
+    ]
+
+
+def column_label(kind: ImportKind, canonical: str) -> str:
+    """The label a clerk knows a column by (the template's)."""
+    labels = kind.columns.get(canonical)
+    return str(labels[0]) if labels else canonical

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from socialsec.imports import services
+from socialsec.imports.models import ImportBatch
+
+
+def upload(user, path: Path, township, kind: str = "death_records") -> ImportBatch:
+    return services.import_upload(
+        kind=kind,
+        uploaded_file=path,
+        township_id=township.pk if township is not None else None,
+        by=user,
+        schedule=False,
+    )
+
+
+def check(batch: ImportBatch) -> ImportBatch:
+    services.import_validate(batch_id=batch.pk)
+    return ImportBatch.objects.get(pk=batch.pk)
+
+
+def confirm_and_commit(batch: ImportBatch, user) -> ImportBatch:
+    services.import_confirm(batch_id=batch.pk, by=user, schedule=False)
+    services.import_commit(batch_id=batch.pk)
+    return ImportBatch.objects.get(pk=batch.pk)
+
+
+def errors_of(batch: ImportBatch) -> list[tuple[int, str, str, str]]:
+    return list(batch.row_errors.order_by("row", "id").values_list("row", "column", "value", "code"))
+
+
+def death_dates(persons) -> list:
+    from enrollment.models import Person
+
+    by_id = dict(Person.objects.filter(pk__in=[p.pk for p in persons]).values_list("pk", "death_date"))
+    return [by_id[p.pk] for p in persons]
