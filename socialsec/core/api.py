@@ -81,7 +81,8 @@ class TownshipScopedApi(generics.GenericAPIView):
 class AutoSchema(drf_spectacular.openapi.AutoSchema):
     """Names nested serializers after their view.
 
-    PersonRecordDeathApi.InputSerializer becomes PersonRecordDeathInput: STYLE §14 nests InputSerializer/OutputSerializer in each view, so the bare class names repeat.
+    PersonRecordDeathApi.InputSerializer becomes PersonRecordDeathInput: STYLE §14 nests
+    InputSerializer/OutputSerializer in each view, so the bare class names repeat.
     """
 
     def get_serializer_name(self, serializer: Any, direction: str) -> str:
