@@ -106,7 +106,9 @@ class Person(TimeStamped):
 
     TOWNSHIP_PATH = "township"
 
-    id_number = models.CharField(_("resident ID number"), max_length=18, unique=True)
+    # Unique through a UniqueConstraint in Meta, not unique=True, which would add a second
+    # (varchar_pattern_ops) index that no query here uses.
+    id_number = models.CharField(_("resident ID number"), max_length=18)
     name = models.CharField(_("name"), max_length=50)
     sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
@@ -114,7 +116,11 @@ class Person(TimeStamped):
         _("household registration type"), max_length=5, choices=HouseholdRegistrationType.choices
     )
     township = models.ForeignKey(
-        AdministrativeDivision, verbose_name=_("township"), on_delete=models.PROTECT, related_name="+"
+        AdministrativeDivision,
+        verbose_name=_("township"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # person_township_id (township, id) serves every lookup by township
     )
     village = models.ForeignKey(
         AdministrativeDivision, verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
@@ -164,6 +170,7 @@ class Person(TimeStamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # never searched; users are deactivated, not deleted
     )
     address_code_confirmed_at = models.DateTimeField(_("address code confirmed at"), null=True, blank=True)
 
@@ -182,9 +189,11 @@ class Person(TimeStamped):
             models.Index(OpClass("name", name="text_pattern_ops"), "id", name="person_name_prefix"),
             # "Last digits of the ID" search as a prefix search on the reversed number.
             models.Index(OpClass(Reverse("id_number"), name="text_pattern_ops"), name="person_id_reversed"),
-            models.Index(fields=["household"], name="person_household"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["id_number"], name="person_id_number_unique"
+            ),  # one person per ID
             models.CheckConstraint(
                 condition=models.Q(id_number__regex=_ID_FORMAT), name="person_id_number_format"
             ),

@@ -261,6 +261,16 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Audit trail (django-pghistory) ---------------------------------------------------------
+# Event tables are read by object (pgh_obj) and by context; the foreign keys they copy from the
+# tracked row (township, village, household…) are never searched there, and indexing them would
+# make every bulk update write several more indexes.
+import pghistory  # noqa: E402 - settings read this app's config classes
+
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
+
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

@@ -52,3 +52,21 @@ def test_model_validation_reports_a_wrong_check_character_before_saving(cast):
     )
     with pytest.raises(ValidationError, match="person_id_number_checksum"):
         person.full_clean()
+
+
+def test_the_person_table_keeps_only_the_indexes_its_queries_use():
+    # Every non-HOT update of a person writes each of these; the audit events add three more.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'enrollment_person'::regclass"
+        )
+        person_indexes = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT count(*) FROM pg_index WHERE indrelid = 'enrollment_personevent'::regclass")
+        (event_indexes,) = cursor.fetchone()
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'enrollment_person'")
+        (options,) = cursor.fetchone()
+    assert not any(name.endswith("_like") for name in person_indexes)
+    assert "person_township_id" in person_indexes and "person_id_number_unique" in person_indexes
+    assert len(person_indexes) == 8, sorted(person_indexes)
+    assert event_indexes == 3  # pkey, pgh_obj, pgh_context
+    assert options == ["fillfactor=90"]  # room for HOT updates of unindexed columns
