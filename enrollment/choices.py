@@ -79,3 +79,61 @@ class CategorySource(models.TextChoices):
     CIVIL_AFFAIRS = "civil_affairs", _("Civil affairs")
     RURAL_REVITALIZATION = "rural_revitalization", _("Rural revitalization")
     DISABILITY_FEDERATION = "disability_federation", _("Disability federation")
+
+
+class Scheme(models.TextChoices):
+    """The insurance schemes a person can be enrolled in (DOMAIN glossary, §8.1 Enrollment)."""
+
+    EMPLOYEE_PENSION = "employee_pension", _("Employee pension")
+    GOV_INST_PENSION = "gov_inst_pension", _("Government and institution pension")
+    RESIDENT_PENSION = "resident_pension", _("Resident pension")
+    UNEMPLOYMENT = "unemployment", _("Unemployment insurance")
+    WORK_INJURY = "work_injury", _("Work-injury insurance")
+    EMPLOYEE_MEDICAL = "employee_medical", _("Employee medical insurance")
+    RESIDENT_MEDICAL = "resident_medical", _("Resident medical insurance")
+    MATERNITY = "maternity", _("Maternity insurance")
+
+
+# Schemes an employer may pay into; the resident schemes are the person's own (DOMAIN §1.1, §2.1).
+RESIDENT_SCHEMES = frozenset({Scheme.RESIDENT_PENSION, Scheme.RESIDENT_MEDICAL})
+# The two basic pension schemes that exclude the resident pension (DOMAIN §1.1, §1.6).
+EMPLOYMENT_PENSION_SCHEMES = frozenset({Scheme.EMPLOYEE_PENSION, Scheme.GOV_INST_PENSION})
+# Schemes with a personal account (DOMAIN §1.2, §2.1).
+ACCOUNT_SCHEMES = frozenset({Scheme.EMPLOYEE_PENSION, Scheme.GOV_INST_PENSION, Scheme.RESIDENT_PENSION})
+
+
+class EnrollmentStatus(models.TextChoices):
+    """DOMAIN §8.2 Enrollment."""
+
+    ACTIVE = "active", _("Contributing")
+    SUSPENDED_CONTRIB = "suspended_contrib", _("Contributions suspended")
+    TRANSFERRED_OUT = "transferred_out", _("Transferred out")
+    RECEIVING = "receiving", _("Receiving benefits")
+    TERMINATED = "terminated", _("Terminated")
+
+
+# An enrollment in these states is closed; any other is the person's one open enrollment in the scheme.
+CLOSED_ENROLLMENT_STATUSES = (EnrollmentStatus.TRANSFERRED_OUT, EnrollmentStatus.TERMINATED)
+
+
+class TerminationReason(models.TextChoices):
+    """Why an enrollment ended (DOMAIN §8.2: death, dual-scheme closure, transfer to the employee scheme)."""
+
+    DEATH = "death", _("Death")
+    DUAL_SCHEME = "dual_scheme", _("Dual receipt of pensions")
+    TRANSFER_TO_EMPLOYEE_SCHEME = "transfer_to_employee_scheme", _("Transfer to the employee scheme")
+
+
+class PeriodKind(models.TextChoices):
+    """A contribution covers a year (resident pension) or a month (employee schemes), DOMAIN §8.1."""
+
+    YEAR = "year", _("Year")
+    MONTH = "month", _("Month")
+
+
+class Payer(models.TextChoices):
+    """Who paid a contribution record's personal part."""
+
+    PERSON = "person", _("The person")
+    EMPLOYER = "employer", _("The employer")
+    GOVERNMENT = "government", _("The government (proxy payment)")

@@ -19,21 +19,31 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from enrollment.choices import (
+    CLOSED_ENROLLMENT_STATUSES,
+    RESIDENT_SCHEMES,
     CardStatus,
     CategorySource,
+    EnrollmentStatus,
     FeeReliefKind,
     FeeReliefScheme,
     FeeReliefStatus,
     HouseholdRegistrationType,
+    Payer,
+    PeriodKind,
     Relationship,
+    Scheme,
     Sex,
     SizeClass,
     SpecialGroup,
+    TerminationReason,
 )
 from enrollment.querysets import (
+    ContributionRecordQuerySet,
+    EnrollmentQuerySet,
     FeeReliefApplicationQuerySet,
     HouseholdQuerySet,
     OrganizationQuerySet,
+    PersonalAccountQuerySet,
     PersonCategoryQuerySet,
     PersonQuerySet,
 )
@@ -662,3 +672,279 @@ class FeeReliefApplication(ConcurrentTransitionMixin, TimeStamped):
         self.decided_by = by
         self.decided_at = at
         self.decision_reason = reason
+
+
+# --- Enrollment, contributions and personal accounts (DOMAIN §1.1, §1.2, §1.6, §8.1, §8.2) -----------
+
+_MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Enrollment(ConcurrentTransitionMixin, TimeStamped):
+    """A person's insurance relationship in one scheme, with the lifecycle of DOMAIN §8.2.
+
+    ACTIVE ⇄ SUSPENDED_CONTRIB; ACTIVE/SUSPENDED_CONTRIB → TRANSFERRED_OUT; ACTIVE → RECEIVING;
+    any open state → TERMINATED with a reason. At most one open (neither terminated nor
+    transferred out) enrollment per person and scheme, in the database too.
+    """
+
+    TOWNSHIP_PATH = "person__township"
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="enrollments"
+    )
+    scheme = models.CharField(_("scheme"), max_length=16, choices=Scheme.choices)
+    status = FSMField(
+        _("status"),
+        max_length=17,
+        choices=EnrollmentStatus.choices,
+        default=EnrollmentStatus.ACTIVE,
+        protected=True,
+    )
+    # The 6-digit division code whose policy parameters apply (DOMAIN §0.2): the county of enrolment.
+    pooling_area = models.CharField(_("pooling area"), max_length=6)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("employer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+    )
+    termination_reason = models.CharField(
+        _("termination reason"), max_length=27, choices=TerminationReason.choices, blank=True, default=""
+    )
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("enrolled by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = EnrollmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
+        permissions = [("terminate_enrollment", _("Can terminate enrollments"))]
+        indexes = [
+            models.Index(fields=["person", "scheme"], name="enrollment_person_scheme"),
+            models.Index(fields=["scheme", "status", "id"], name="enrollment_scheme_status_id"),
+        ]
+        constraints = [
+            # DOMAIN §1.6 / issue 3: one open enrollment per person and scheme, whatever the door.
+            models.UniqueConstraint(
+                fields=["person", "scheme"],
+                condition=~models.Q(status__in=CLOSED_ENROLLMENT_STATUSES),
+                name="enrollment_one_open_per_scheme",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scheme__in=Scheme.values), name="enrollment_scheme_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=EnrollmentStatus.values), name="enrollment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pooling_area__regex=r"^[0-9]{6}$"), name="enrollment_pooling_area_6_digits"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")),
+                name="enrollment_dates_ordered",
+            ),
+            # A termination always says why; nothing else carries a reason.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        status=EnrollmentStatus.TERMINATED, termination_reason__in=TerminationReason.values
+                    )
+                    | (~models.Q(status=EnrollmentStatus.TERMINATED) & models.Q(termination_reason=""))
+                ),
+                name="enrollment_termination_reason",
+            ),
+            # Residents enrol for themselves; an employer belongs to the employee schemes only.
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=True) | ~models.Q(scheme__in=RESIDENT_SCHEMES),
+                name="enrollment_employer_only_for_employee_schemes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scheme_display()} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_ENROLLMENT_STATUSES
+
+    @transition(field=status, source=EnrollmentStatus.ACTIVE, target=EnrollmentStatus.SUSPENDED_CONTRIB)
+    def suspend(self) -> None:
+        """The person stops paying; the relationship and the account remain."""
+
+    @transition(field=status, source=EnrollmentStatus.SUSPENDED_CONTRIB, target=EnrollmentStatus.ACTIVE)
+    def resume(self) -> None:
+        """The person pays again."""
+
+    @transition(
+        field=status,
+        source=[EnrollmentStatus.ACTIVE, EnrollmentStatus.SUSPENDED_CONTRIB],
+        target=EnrollmentStatus.TRANSFERRED_OUT,
+    )
+    def transfer_out(self, *, on: dt.date) -> None:
+        """Only before receiving: a household-registration move takes the relationship along [S1 Art12]."""
+        self.end_date = on
+
+    @transition(field=status, source=EnrollmentStatus.ACTIVE, target=EnrollmentStatus.RECEIVING)
+    def start_receiving(self) -> None:
+        """An entitlement was approved (the benefits issue calls this)."""
+
+    # "* → TERMINATED" of DOMAIN §8.2, read as every open state: a transferred-out relationship
+    # lives on in the new pooling area, and a terminated one is already ended.
+    @transition(
+        field=status,
+        source=[EnrollmentStatus.ACTIVE, EnrollmentStatus.SUSPENDED_CONTRIB, EnrollmentStatus.RECEIVING],
+        target=EnrollmentStatus.TERMINATED,
+    )
+    def terminate(self, *, reason: str, on: dt.date) -> None:
+        self.termination_reason = reason
+        self.end_date = on
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class ContributionRecord(TimeStamped):
+    """One paid period of an enrollment (DOMAIN §1.2, §8.1).
+
+    Resident pension: a year (period_start is 1 January) at a grade, with the government
+    subsidy for that grade from the policy parameters, none for a back-paid year. Employee
+    schemes: a month (period_start is its first day) on a contribution base. One record per
+    enrollment and period; once saved, the period and grade never change (§1.2 grade lock,
+    trigger contribution_record_period_locked).
+    """
+
+    TOWNSHIP_PATH = "enrollment__person__township"
+
+    enrollment = models.ForeignKey(
+        Enrollment, verbose_name=_("enrollment"), on_delete=models.PROTECT, related_name="contributions"
+    )
+    period_kind = models.CharField(_("period kind"), max_length=5, choices=PeriodKind.choices)
+    period_start = models.DateField(_("period start"))
+    grade = models.DecimalField(_("contribution grade"), null=True, blank=True, **_MONEY)
+    base = models.DecimalField(_("contribution base"), null=True, blank=True, **_MONEY)
+    personal_amount = models.DecimalField(_("personal contribution"), **_MONEY)
+    collective_amount = models.DecimalField(_("collective subsidy"), default=Decimal("0"), **_MONEY)
+    government_subsidy = models.DecimalField(_("government subsidy"), default=Decimal("0"), **_MONEY)
+    proxy_payment_amount = models.DecimalField(_("proxy payment"), default=Decimal("0"), **_MONEY)
+    proxy_payment_source = models.CharField(_("proxy payment funding source"), max_length=100, blank=True)
+    is_backpay = models.BooleanField(_("back-paid"), default=False)
+    payer = models.CharField(_("payer"), max_length=10, choices=Payer.choices)
+    paid_on = models.DateField(_("paid on"))
+    # The policy-parameter rows the subsidy was computed from, with their values (DOMAIN §0.2).
+    parameters_used = models.JSONField(_("parameters used"), default=list, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ContributionRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contribution record")
+        verbose_name_plural = _("contribution records")
+        indexes = [models.Index(fields=["period_start", "id"], name="contribution_period_id")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "period_start"], name="contribution_one_per_period"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        period_kind=PeriodKind.YEAR,
+                        period_start__month=1,
+                        period_start__day=1,
+                        grade__gt=0,
+                        base__isnull=True,
+                    )
+                    | models.Q(
+                        period_kind=PeriodKind.MONTH, period_start__day=1, base__gt=0, grade__isnull=True
+                    )
+                ),
+                name="contribution_period_and_grade_or_base",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    personal_amount__gte=0,
+                    collective_amount__gte=0,
+                    government_subsidy__gte=0,
+                    proxy_payment_amount__gte=0,
+                ),
+                name="contribution_amounts_not_negative",
+            ),
+            # DOMAIN §1.2 "Late back-payment": a back-paid year gets no government subsidy.
+            models.CheckConstraint(
+                condition=models.Q(is_backpay=False) | models.Q(government_subsidy=0),
+                name="contribution_backpay_without_subsidy",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payer__in=Payer.values), name="contribution_payer_valid"
+            ),
+        ]
+        triggers = [
+            # DOMAIN §1.2 "Grade lock": once a year is paid its grade cannot change, whatever the door.
+            pgtrigger.ReadOnly(
+                name="contribution_record_period_locked",
+                fields=["enrollment", "period_kind", "period_start", "grade", "base"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        period = (
+            f"{self.period_start:%Y}" if self.period_kind == PeriodKind.YEAR else f"{self.period_start:%Y-%m}"
+        )
+        return f"{self.enrollment} {period}"
+
+    @property
+    def credited_to_account(self) -> Decimal:
+        """What this record adds to the personal account."""
+        return (
+            self.personal_amount
+            + self.collective_amount
+            + self.government_subsidy
+            + self.proxy_payment_amount
+        )
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class PersonalAccount(TimeStamped):
+    """A person's personal account in one pension scheme, its components kept apart (DOMAIN §8.1).
+
+    Refunds (§1.6 Art 7–8: without the government subsidy) and inheritance treat the
+    components differently, so each has its own balance. Only the contribution service
+    changes them, with one set-based UPDATE in the contribution's transaction.
+    """
+
+    TOWNSHIP_PATH = "person__township"
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="personal_accounts"
+    )
+    scheme = models.CharField(_("scheme"), max_length=16, choices=Scheme.choices)
+    personal = models.DecimalField(_("personal contributions"), default=Decimal("0"), **_MONEY)
+    collective = models.DecimalField(_("collective subsidies"), default=Decimal("0"), **_MONEY)
+    government_subsidy = models.DecimalField(_("government subsidies"), default=Decimal("0"), **_MONEY)
+    proxy_payment = models.DecimalField(_("proxy payments"), default=Decimal("0"), **_MONEY)
+    interest = models.DecimalField(_("interest"), default=Decimal("0"), **_MONEY)
+
+    objects = PersonalAccountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("personal account")
+        verbose_name_plural = _("personal accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "scheme"], name="personal_account_one_per_scheme"),
+            models.CheckConstraint(
+                condition=models.Q(scheme__in=Scheme.values), name="personal_account_scheme_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.get_scheme_display()}"
+
+    @property
+    def balance(self) -> Decimal:
+        return self.personal + self.collective + self.government_subsidy + self.proxy_payment + self.interest

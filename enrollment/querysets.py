@@ -76,3 +76,20 @@ class PersonCategoryQuerySet(TownshipScopedQuerySet):
         if effective_to is not None:
             queryset = queryset.filter(effective_from__lte=effective_to)
         return queryset
+
+
+class EnrollmentQuerySet(TownshipScopedQuerySet):
+    def open(self) -> Self:
+        """Neither terminated nor transferred out: the one the person holds in that scheme."""
+        from enrollment.choices import CLOSED_ENROLLMENT_STATUSES
+
+        return self.exclude(status__in=CLOSED_ENROLLMENT_STATUSES)
+
+
+class ContributionRecordQuerySet(TownshipScopedQuerySet):
+    def in_year(self, year: int) -> Self:
+        return self.filter(period_start__year=year)
+
+
+class PersonalAccountQuerySet(TownshipScopedQuerySet):
+    pass

@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.models import Person, PersonCategory
-from enrollment.querysets import PersonCategoryQuerySet, PersonQuerySet
+from enrollment.choices import FeeReliefStatus, PeriodKind, Scheme
+from enrollment.models import (
+    ContributionRecord,
+    FeeReliefApplication,
+    FeeReliefPolicy,
+    Organization,
+    Person,
+    PersonalAccount,
+    PersonCategory,
+)
+from enrollment.querysets import (
+    FeeReliefApplicationQuerySet,
+    OrganizationQuerySet,
+    PersonCategoryQuerySet,
+    PersonQuerySet,
+)
 from socialsec.core.models import User
+from socialsec.core.parameters import param
+from socialsec.core.scoping import get_visible_or_404
+from socialsec.lib.money import round_money
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -139,3 +158,133 @@ def person_timeline(person: Person) -> list[TimelineEntry]:
         )
     entries.reverse()
     return entries
+
+
+# --- Organizations and fee relief (clerk pages) ------------------------------------------------
+
+
+def organization_search(
+    *, user: User | AnonymousUser, query: str = "", size_class: str = ""
+) -> OrganizationQuerySet:
+    """Organizations the user may see, newest first: a name prefix or credit code, one size class.
+
+    Callers page by keyset on id; nothing here counts the whole set.
+    """
+    organizations = Organization.objects.visible_to(user).select_related("township").search(query)
+    if size_class:
+        organizations = organizations.filter(size_class=size_class)
+    return organizations.order_by("-id")
+
+
+def fee_relief_applications_of(
+    organization: Organization, *, user: User | AnonymousUser
+) -> FeeReliefApplicationQuerySet:
+    """The organization's applications the user may see, newest months first, with who filed and decided."""
+    return (
+        FeeReliefApplication.objects.visible_to(user)
+        .filter(organization=organization)
+        .select_related("policy", "filed_by", "decided_by")
+        .order_by("-period_from", "-id")
+    )
+
+
+def fee_relief_policies_for(organization: Organization) -> list[FeeReliefPolicy]:
+    """Policies that cover the organization, by the model's own rule (covers_organization)."""
+    candidates = FeeReliefPolicy.objects.filter(size_classes__contains=[organization.size_class])
+    return [policy for policy in candidates if policy.covers_organization(organization)]
+
+
+def fee_relief_waiting_for(*, user: User | AnonymousUser) -> FeeReliefApplicationQuerySet:
+    """FILED applications in the user's townships that someone other than their filer must decide.
+
+    Oldest first: the one waiting longest is at the top. Callers page by keyset on id.
+    """
+    applications = FeeReliefApplication.objects.visible_to(user).filter(status=FeeReliefStatus.FILED)
+    if user.is_authenticated:
+        applications = applications.exclude(filed_by_id=user.pk)  # nobody decides their own filing
+    return applications.select_related("organization", "policy", "filed_by").order_by("id")
+
+
+# --- Personal accounts and contribution years (DOMAIN §1.2, §1.6, §8.1) --------------------------
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """One personal account with the contribution years recorded in its scheme."""
+
+    account: PersonalAccount
+    contribution_years: Decimal
+
+
+def personal_account_for(*, person_id: int, user: User | AnonymousUser) -> list[AccountSummary]:
+    """The person's personal accounts, one per pension scheme, with their contribution years.
+
+    A person the user may not see is NotVisible (404), like a missing one. A year record
+    counts as a year, a month record as a twelfth (DOMAIN §8.1: residents pay by year,
+    employees by month). Two queries, however many records.
+    """
+    person = get_visible_or_404(Person.objects, user, pk=person_id)
+    periods = {
+        (row["enrollment__scheme"], row["period_kind"]): row["count"]
+        for row in ContributionRecord.objects.filter(enrollment__person=person)
+        .values("enrollment__scheme", "period_kind")
+        .annotate(count=Count("id"))
+        .order_by()
+    }
+    accounts = PersonalAccount.objects.filter(person=person).order_by("scheme")
+    return [
+        AccountSummary(
+            account=account,
+            contribution_years=Decimal(periods.get((account.scheme, PeriodKind.YEAR), 0))
+            + Decimal(periods.get((account.scheme, PeriodKind.MONTH), 0)) / 12,
+        )
+        for account in accounts
+    ]
+
+
+@dataclass(frozen=True)
+class SameYearOverlap:
+    """DOMAIN §1.6 Art 7: months of a year paid to both the resident and the employee pension."""
+
+    year: int
+    resident_record: ContributionRecord
+    overlapping_months: int
+    # The resident personal contribution and collective subsidy for those months, to refund.
+    refund: Decimal
+
+
+def same_year_overlap(*, person_id: int, year: int, user: User | AnonymousUser) -> SameYearOverlap | None:
+    """The overlap of a year (E8), or None when the person did not pay both schemes that year.
+
+    The overlapping months count for the employee scheme only; the resident personal part
+    and collective subsidy for them are refunded, pro rata by month (DOMAIN E8: pro-rating
+    is unconfirmed), rounded by `general.money.rounding_mode`. The government subsidy is not
+    refunded. This reads; the refund itself is a later service.
+    """
+    person = get_visible_or_404(Person.objects, user, pk=person_id)
+    resident = (
+        ContributionRecord.objects.filter(
+            enrollment__person=person, enrollment__scheme=Scheme.RESIDENT_PENSION, period_kind=PeriodKind.YEAR
+        )
+        .in_year(year)
+        .select_related("enrollment")
+        .first()
+    )
+    if resident is None:
+        return None
+    months = (
+        ContributionRecord.objects.filter(
+            enrollment__person=person,
+            enrollment__scheme=Scheme.EMPLOYEE_PENSION,
+            period_kind=PeriodKind.MONTH,
+        )
+        .in_year(year)
+        .count()
+    )
+    if not months:
+        return None
+    mode = param(
+        "general.money.rounding_mode", resident.enrollment.pooling_area, dt.date(year, 12, 31)
+    ).text()
+    refund = round_money((resident.personal_amount + resident.collective_amount) * months / 12, mode)
+    return SameYearOverlap(year=year, resident_record=resident, overlapping_months=months, refund=refund)

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import pghistory
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed, has_transition_perm
 
-from enrollment.choices import CategorySource, FeeReliefKind, FeeReliefStatus, SizeClass, SpecialGroup
+from enrollment.choices import (
+    ACCOUNT_SCHEMES,
+    EMPLOYMENT_PENSION_SCHEMES,
+    RESIDENT_SCHEMES,
+    CategorySource,
+    EnrollmentStatus,
+    FeeReliefKind,
+    FeeReliefStatus,
+    Payer,
+    PeriodKind,
+    Scheme,
+    SizeClass,
+    SpecialGroup,
+    TerminationReason,
+)
 from enrollment.models import (
+    ContributionRecord,
+    Enrollment,
     FeeReliefApplication,
     FeeReliefPolicy,
     Organization,
     Person,
+    PersonalAccount,
     PersonCategory,
     first_of_month,
 )
@@ -30,6 +50,7 @@ from socialsec.core.exceptions import (
 )
 from socialsec.core.identifiers import credit_code_error_message
 from socialsec.core.models import AdministrativeDivision
+from socialsec.core.parameters import parameter_trace, params_for
 from socialsec.core.scoping import assigned_township_ids, can_see_whole_county, get_visible_or_404
 from socialsec.lib.credit_code import CreditCodeError, parse_credit_code
 
@@ -525,4 +546,403 @@ def _refuse_overlap(
                 "end": end.isoformat() if end else _("open"),
             },
             membership_ids=[row[0] for row in overlapping],
+        )
+
+
+# --- Enrollment (DOMAIN §1.1, §1.6, §8.2) ---------------------------------------------------------
+
+# DOMAIN §1.1: the resident pension is for persons aged 16 and over. No policy parameter holds
+# this age yet (resident_pension.proxy_payment.min_age is the proxy-payment range, another rule).
+RESIDENT_PENSION_MIN_AGE = 16
+
+
+def _age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Full years on `day`; someone born on 29 February turns a year older on 1 March."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _open_enrollments(person: Person, schemes: Iterable[str]) -> list[Enrollment]:
+    return list(Enrollment.objects.filter(person=person, scheme__in=list(schemes)).open().order_by("id"))
+
+
+def _refuse_conflict(conflicts: list[Enrollment], message: Any, *, rule: str) -> None:
+    if conflicts:
+        raise InvalidState(
+            message,
+            rule=rule,
+            enrollment_ids=[enrollment.pk for enrollment in conflicts],
+            statuses=[enrollment.status for enrollment in conflicts],
+        )
+
+
+@transaction.atomic
+def enrollment_enroll(
+    *,
+    person_id: int,
+    scheme: str,
+    start_date: dt.date,
+    by: User,
+    organization_id: int | None = None,
+) -> Enrollment:
+    """Enrol a person in a scheme (DOMAIN §1.1, §1.6, §8.2); a clerk's step.
+
+    Needs `enrollment.add_enrollment` (403) and a visible person (404). Refused as 400
+    naming the rule: an unknown scheme, a resident pension before the 16th birthday
+    (§1.1), an employer for a resident scheme or an unknown employer. Refused as 409
+    naming the rule and the conflicting enrollments: a person who has died; an open
+    enrollment in the same scheme; a resident pension while the person is enrolled in,
+    or receiving, the employee or the government/institution pension (§1.1 exclusion,
+    §1.6 Art 8 no dual receipt). The reverse stays possible: an employee enrollment while
+    the resident one is open is the same-year overlap of §1.6 Art 7, settled by a refund.
+    The pension schemes get their personal account here, once per person and scheme.
+    """
+    if not by.has_perm("enrollment.add_enrollment"):
+        raise NotPermitted(_("Your role may not enrol persons."), person_id=person_id)
+    # Lock the person: two enrolments of the same person are decided one at a time, so the
+    # conflict checks below cannot both pass (the partial unique index stays the last word).
+    person = get_visible_or_404(
+        Person.objects.select_related("township").select_for_update(of=("self",)), by, pk=person_id
+    )
+    if scheme not in Scheme.values:
+        raise InvalidInput(_("Choose a scheme."), field="scheme")
+    if person.death_date is not None:
+        raise InvalidState(
+            _("%(name)s died on %(date)s and cannot be enrolled.")
+            % {"name": person.name, "date": person.death_date.isoformat()},
+            rule="person_deceased",
+            person_id=person.pk,
+            death_date=person.death_date.isoformat(),
+        )
+    if start_date < person.birth_date:
+        raise InvalidInput(_("The enrollment starts before the birth date."), field="start_date")
+    if (
+        scheme == Scheme.RESIDENT_PENSION
+        and _age_on(person.birth_date, start_date) < RESIDENT_PENSION_MIN_AGE
+    ):
+        raise InvalidInput(
+            _("The resident pension starts at age %(age)s; %(name)s is %(actual)s on %(date)s.")
+            % {
+                "age": RESIDENT_PENSION_MIN_AGE,
+                "name": person.name,
+                "actual": _age_on(person.birth_date, start_date),
+                "date": start_date.isoformat(),
+            },
+            field="start_date",
+            rule="resident_pension_min_age",
+        )
+    organization = None
+    if organization_id is not None:
+        if scheme in RESIDENT_SCHEMES:
+            raise InvalidInput(
+                _("Residents enrol in %(scheme)s for themselves, without an employer.")
+                % {"scheme": Scheme(scheme).label},
+                field="organization_id",
+                rule="resident_scheme_without_employer",
+            )
+        # The employer may sit in another township than the person; it is reference data here.
+        organization = Organization.objects.filter(pk=organization_id).first()
+        if organization is None:
+            raise InvalidInput(_("Choose an employer."), field="organization_id")
+    _refuse_conflict(
+        _open_enrollments(person, [scheme]),
+        _("%(name)s is already enrolled in %(scheme)s.")
+        % {"name": person.name, "scheme": Scheme(scheme).label},
+        rule="one_open_enrollment_per_scheme",
+    )
+    if scheme == Scheme.RESIDENT_PENSION:
+        _refuse_conflict(
+            _open_enrollments(person, EMPLOYMENT_PENSION_SCHEMES),
+            _(
+                "%(name)s is in the employee or the government and institution pension, "
+                "so cannot enrol in the resident pension."
+            )
+            % {"name": person.name},
+            rule="resident_pension_excluded_by_employment_pension",
+        )
+    enrollment = Enrollment(
+        person=person,
+        scheme=scheme,
+        pooling_area=person.township.code[:6],
+        start_date=start_date,
+        organization=organization,
+        enrolled_by=by,
+    )
+    with pghistory.context(user=by.pk, action="enrollment_enroll"):
+        enrollment.save()
+        if scheme in ACCOUNT_SCHEMES:
+            PersonalAccount.objects.get_or_create(person=person, scheme=scheme)
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_suspend(*, enrollment_id: int, by: User) -> Enrollment:
+    """The person stops paying: ACTIVE → SUSPENDED_CONTRIB (DOMAIN §8.2).
+
+    Needs `enrollment.change_enrollment` (403), a visible enrollment (404); 409 from any
+    other state, naming the enrollment. Suspending a suspended enrollment again is a no-op.
+    """
+    return _enrollment_step(
+        enrollment_id=enrollment_id,
+        by=by,
+        step="suspend",
+        perm="enrollment.change_enrollment",
+        done=EnrollmentStatus.SUSPENDED_CONTRIB,
+    )
+
+
+@transaction.atomic
+def enrollment_resume(*, enrollment_id: int, by: User) -> Enrollment:
+    """The person pays again: SUSPENDED_CONTRIB → ACTIVE (DOMAIN §8.2); otherwise as enrollment_suspend."""
+    return _enrollment_step(
+        enrollment_id=enrollment_id,
+        by=by,
+        step="resume",
+        perm="enrollment.change_enrollment",
+        done=EnrollmentStatus.ACTIVE,
+    )
+
+
+@transaction.atomic
+def enrollment_terminate(
+    *, enrollment_id: int, reason: str, by: User, on: dt.date | None = None, note: str = ""
+) -> Enrollment:
+    """End an open enrollment for a reason of DOMAIN §8.2 (death, dual scheme, transfer to employee).
+
+    Needs `enrollment.terminate_enrollment` (403) and a visible enrollment (404). An unknown
+    reason is 400; a terminated or transferred-out enrollment is 409 naming it, except the
+    same termination again, which is a no-op. The end date defaults to today.
+    """
+    if reason not in TerminationReason.values:
+        raise InvalidInput(_("Choose the reason for ending the enrollment."), field="reason")
+    return _enrollment_step(
+        enrollment_id=enrollment_id,
+        by=by,
+        step="terminate",
+        perm="enrollment.terminate_enrollment",
+        done=EnrollmentStatus.TERMINATED,
+        kwargs={"reason": reason, "on": on or timezone.localdate()},
+        note=note,
+        same_reason=reason,
+    )
+
+
+def _enrollment_step(
+    *,
+    enrollment_id: int,
+    by: User,
+    step: str,
+    perm: str,
+    done: str,
+    kwargs: dict[str, Any] | None = None,
+    note: str = "",
+    same_reason: str = "",
+) -> Enrollment:
+    """Lock, check, transition, save, audit (STYLE §12), inside the caller's transaction."""
+    if not by.has_perm(perm):
+        raise NotPermitted(_("Your role may not change enrollments this way."), enrollment_id=enrollment_id)
+    # Lock before reading the status: two clerks acting at once are decided one at a time.
+    enrollment = get_visible_or_404(Enrollment.objects.select_for_update(of=("self",)), by, pk=enrollment_id)
+    if enrollment.status == done and enrollment.termination_reason == same_reason:
+        return enrollment  # the same step again, e.g. a double click
+    transition_step = getattr(enrollment, step)
+    if not can_proceed(transition_step):
+        raise InvalidState(
+            _("Enrollment %(id)s is %(status)s; this step is not possible.")
+            % {"id": enrollment.pk, "status": enrollment.get_status_display()},
+            enrollment_ids=[enrollment.pk],
+            status=enrollment.status,
+            step=step,
+        )
+    ends_on = (kwargs or {}).get("on")
+    if ends_on is not None and ends_on < enrollment.start_date:
+        raise InvalidInput(
+            _("The enrollment cannot end before it started on %(date)s.")
+            % {"date": enrollment.start_date.isoformat()},
+            field="on",
+        )
+    with pghistory.context(user=by.pk, action=f"enrollment_{step}", note=note):
+        transition_step(**(kwargs or {}))
+        enrollment.save()
+    return enrollment
+
+
+# --- Contributions and personal accounts (DOMAIN §1.2, §2.1, §8.1) ------------------------------
+
+_GRADES = "resident_pension.contribution_grades"
+_SUBSIDY_MINIMUM = "resident_pension.contribution_subsidy.minimum"
+_SUBSIDY_THRESHOLD = "resident_pension.contribution_subsidy.higher_grade_threshold"
+_SUBSIDY_HIGHER = "resident_pension.contribution_subsidy.higher_grade_minimum"
+
+
+def resident_pension_subsidy(*, grade: Decimal, region: str, on: dt.date) -> Decimal:
+    """The government contribution subsidy for a grade (DOMAIN §1.2), from the parameters in force.
+
+    The grade must be one of the grades in force (400, naming the field). The national rule
+    has two steps: the minimum for grades below the threshold, the higher minimum at or above.
+    Reads every parameter in one query, so an open parameter_trace() records all of them.
+    """
+    values = params_for([_GRADES, _SUBSIDY_MINIMUM, _SUBSIDY_THRESHOLD, _SUBSIDY_HIGHER], region, on)
+    grades = values[_GRADES].decimals()
+    if grade not in grades:
+        raise InvalidInput(
+            _("%(grade)s is not a contribution grade in force; the grades are %(grades)s.")
+            % {"grade": grade, "grades": ", ".join(str(g) for g in grades)},
+            field="grade",
+            rule="resident_pension_grades",
+        )
+    if grade >= values[_SUBSIDY_THRESHOLD].decimal():
+        return values[_SUBSIDY_HIGHER].decimal()
+    return values[_SUBSIDY_MINIMUM].decimal()
+
+
+@transaction.atomic
+def contribution_record(
+    *,
+    enrollment_id: int,
+    period_start: dt.date,
+    by: User,
+    grade: Decimal | None = None,
+    base: Decimal | None = None,
+    personal_amount: Decimal | None = None,
+    collective_amount: Decimal = Decimal("0"),
+    proxy_payment_amount: Decimal = Decimal("0"),
+    proxy_payment_source: str = "",
+    is_backpay: bool = False,
+    payer: str = Payer.PERSON,
+    paid_on: dt.date | None = None,
+) -> ContributionRecord:
+    """Record one paid period and credit the personal account in the same transaction.
+
+    Needs `enrollment.add_contributionrecord` (403) and a visible enrollment (404); the
+    enrollment must be ACTIVE (409). Resident pension (DOMAIN §1.2): the period is a year
+    (any day of it), the grade one of the grades in force (400); the person's part is the
+    grade less the proxy payment; the government subsidy comes from the parameters in force
+    on the payment day, with their rows kept in `parameters_used`, and is nothing for a
+    year paid after it ended (back-payment, §1.2, E6). Employee schemes: the period is a
+    month, with the base and the personal part (8% of the base by DOMAIN §2.2, given by the
+    employer's payroll; no rate parameter is seeded). A period already recorded is 409 naming the record: a
+    paid year's grade is locked (§1.2; trigger contribution_record_period_locked).
+    """
+    if not by.has_perm("enrollment.add_contributionrecord"):
+        raise NotPermitted(_("Your role may not record contributions."), enrollment_id=enrollment_id)
+    enrollment = get_visible_or_404(
+        Enrollment.objects.select_related("person").select_for_update(of=("self",)), by, pk=enrollment_id
+    )
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        raise InvalidState(
+            _("Enrollment %(id)s is %(status)s; only a contributing enrollment takes contributions.")
+            % {"id": enrollment.pk, "status": enrollment.get_status_display()},
+            enrollment_ids=[enrollment.pk],
+            status=enrollment.status,
+        )
+    paid_on = paid_on or timezone.localdate()
+    for field, amount in (
+        ("collective_amount", collective_amount),
+        ("proxy_payment_amount", proxy_payment_amount),
+    ):
+        if amount < 0:
+            raise InvalidInput(_("An amount cannot be negative."), field=field)
+    record = ContributionRecord(
+        enrollment=enrollment,
+        collective_amount=collective_amount,
+        proxy_payment_amount=proxy_payment_amount,
+        proxy_payment_source=proxy_payment_source.strip(),
+        payer=payer,
+        paid_on=paid_on,
+        recorded_by=by,
+    )
+    if enrollment.scheme == Scheme.RESIDENT_PENSION:
+        _resident_year(record, enrollment, period_start, grade)
+    else:
+        _employee_month(record, period_start, base, personal_amount, is_backpay)
+    _refuse_recorded_period(record)
+    try:
+        with transaction.atomic(), pghistory.context(user=by.pk, action="contribution_record"):
+            record.save()
+    except IntegrityError:
+        _refuse_recorded_period(record)  # another writer recorded the period first
+        raise
+    if enrollment.scheme in ACCOUNT_SCHEMES:
+        _credit_account(record, enrollment)
+    return record
+
+
+def _resident_year(
+    record: ContributionRecord, enrollment: Enrollment, period_start: dt.date, grade: Decimal | None
+) -> None:
+    if grade is None:
+        raise InvalidInput(_("Choose the contribution grade."), field="grade")
+    year_start = dt.date(period_start.year, 1, 1)
+    if record.proxy_payment_amount > grade or record.collective_amount > grade:
+        raise InvalidInput(_("A subsidy cannot exceed the grade."), field="proxy_payment_amount")
+    # DOMAIN §1.2 "Late back-payment": a year paid after it ended is back-paid and gets no subsidy.
+    is_backpay = record.paid_on > dt.date(year_start.year, 12, 31)
+    # The grades and subsidy in force when the year is paid: a back-payment is made at today's grades.
+    with parameter_trace() as trace:
+        subsidy = resident_pension_subsidy(grade=grade, region=enrollment.pooling_area, on=record.paid_on)
+    record.period_kind = PeriodKind.YEAR
+    record.period_start = year_start
+    record.grade = grade
+    record.personal_amount = grade - record.proxy_payment_amount
+    record.is_backpay = is_backpay
+    record.government_subsidy = Decimal("0") if is_backpay else subsidy
+    record.parameters_used = trace.as_snapshot()
+
+
+def _employee_month(
+    record: ContributionRecord,
+    period_start: dt.date,
+    base: Decimal | None,
+    personal_amount: Decimal | None,
+    is_backpay: bool,
+) -> None:
+    if base is None or base <= 0:
+        raise InvalidInput(_("Give the contribution base."), field="base")
+    if personal_amount is None or not 0 <= personal_amount <= base:
+        raise InvalidInput(_("Give the personal contribution, at most the base."), field="personal_amount")
+    record.period_kind = PeriodKind.MONTH
+    record.period_start = first_of_month(period_start)
+    record.base = base
+    record.personal_amount = personal_amount
+    record.is_backpay = is_backpay
+
+
+def _refuse_recorded_period(record: ContributionRecord) -> None:
+    existing = (
+        ContributionRecord.objects.filter(
+            enrollment_id=record.enrollment_id, period_start=record.period_start
+        )
+        .values_list("pk", "grade")
+        .first()
+    )
+    if existing is not None:
+        raise InvalidState(
+            _("The period %(period)s is already paid (record %(id)s); its grade is locked.")
+            % {"period": record.period_start.isoformat(), "id": existing[0]},
+            rule="contribution_period_locked",
+            contribution_ids=[existing[0]],
+            grade=str(existing[1]) if existing[1] is not None else None,
+        )
+
+
+def _credit_account(record: ContributionRecord, enrollment: Enrollment) -> None:
+    # One set-based UPDATE in the contribution's transaction: concurrent credits add up in the
+    # database rather than overwrite a balance read in Python.
+    credited = PersonalAccount.objects.filter(
+        person_id=enrollment.person_id, scheme=enrollment.scheme
+    ).update(
+        personal=F("personal") + record.personal_amount,
+        collective=F("collective") + record.collective_amount,
+        government_subsidy=F("government_subsidy") + record.government_subsidy,
+        proxy_payment=F("proxy_payment") + record.proxy_payment_amount,
+        updated_at=timezone.now(),
+    )
+    if not credited:  # an enrollment made before accounts existed (an import): open it now
+        PersonalAccount.objects.create(
+            person_id=enrollment.person_id,
+            scheme=enrollment.scheme,
+            personal=record.personal_amount,
+            collective=record.collective_amount,
+            government_subsidy=record.government_subsidy,
+            proxy_payment=record.proxy_payment_amount,
         )

@@ -1,31 +1,54 @@
-"""Clerk pages of the registry: person search and the person page.
+"""Clerk pages of the registry: persons, organizations and their fee-relief applications.
 
-Every row comes through visible_to (person_search, get_visible_or_404), so another
-township's person is a 404; every view needs `enrollment.view_person` (403 otherwise).
+Every row comes through visible_to (the selectors, get_visible_or_404), so another
+township's record is a 404; every view needs its model's view permission or the step's
+own (403 otherwise). Writes go through enrollment.services, which decide what is allowed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
+from django_fsm import has_transition_perm
 
 from enrollment import services
-from enrollment.models import Household, Person
-from enrollment.selectors import person_categories, person_search, person_timeline
-from socialsec.core.scoping import get_visible_or_404
+from enrollment.choices import SizeClass
+from enrollment.forms import FeeReliefDecisionForm, FeeReliefFileForm, OrganizationRegisterForm
+from enrollment.models import FeeReliefApplication, Household, Organization, Person
+from enrollment.selectors import (
+    fee_relief_applications_of,
+    fee_relief_policies_for,
+    fee_relief_waiting_for,
+    organization_search,
+    person_categories,
+    person_search,
+    person_timeline,
+)
+from socialsec.core.choices import DivisionLevel
+from socialsec.core.exceptions import InvalidInput, InvalidState
+from socialsec.core.models import AdministrativeDivision
+from socialsec.core.scoping import assigned_township_ids, can_see_whole_county, get_visible_or_404
 from socialsec.core.views import township_scoped
 from socialsec.lib.masking import mask_bank_account, mask_card_number
 from socialsec.lib.resident_id import mask_resident_id
 
 PAGE_SIZE = 50
+
+# The national social-security card number (社保卡卡号): one letter and eight digits, e.g. A36012145.
+_CARD_NUMBER = re.compile(r"^[A-Z][0-9]{8}$")
 
 
 @dataclass(frozen=True)
@@ -61,7 +84,13 @@ def person_list(request: HttpRequest) -> HttpResponse:
     """Search as you type; keyset pages of PAGE_SIZE on id, newest first, never a COUNT(*)."""
     query = request.GET.get("q", "").strip()
     after = _parse_after(request.GET.get("after"))
-    persons = person_search(user=request.user, query=query)
+    card_number = "".join(query.split()).upper()
+    if _CARD_NUMBER.match(card_number):
+        # A social-security card number: exact, through the unique card index. It never looks
+        # like a name or an ID number, so person_search's own branches are not shadowed.
+        persons = person_search(user=request.user).filter(card_number=card_number)
+    else:
+        persons = person_search(user=request.user, query=query)
     if after:
         persons = persons.filter(id__lt=after)
     # One row more than the page tells whether a next page exists, in the same query.
@@ -172,3 +201,238 @@ def person_confirm_address_code(request: HttpRequest, pk: int) -> HttpResponse:
             {"person": person, "may_confirm_address_code": True},
         )
     return redirect("enrollment:person_detail", pk=pk)
+
+
+# --- Organizations (employers) ---------------------------------------------------------------------
+
+
+def _form_error(form: forms.Form, error: InvalidInput) -> None:
+    """Put a service's refusal next to the field it names, or above the form."""
+    field = _SERVICE_FIELDS.get(error.details.get("field", ""), error.details.get("field"))
+    form.add_error(field if field in form.fields else None, str(error.message))
+
+
+# Service argument → form field, where the names differ.
+_SERVICE_FIELDS = {"policy_id": "policy", "township_id": "township"}
+
+
+def _townships_of(user: Any) -> Any:
+    townships = AdministrativeDivision.objects.filter(level=DivisionLevel.TOWNSHIP).order_by("code")
+    if can_see_whole_county(user):
+        return townships
+    return townships.filter(pk__in=assigned_township_ids(user))
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_organization", raise_exception=True)
+@require_safe
+@vary_on_headers("HX-Request")
+def organization_list(request: HttpRequest) -> HttpResponse:
+    """Search by name prefix or credit code, filter by size class; keyset pages on id, never a COUNT(*)."""
+    query = request.GET.get("q", "").strip()
+    size_class = request.GET.get("size_class", "")
+    if size_class not in SizeClass.values:
+        size_class = ""
+    after = _parse_after(request.GET.get("after"))
+    organizations = organization_search(user=request.user, query=query, size_class=size_class)
+    if after:
+        organizations = organizations.filter(id__lt=after)
+    page = list(organizations[: PAGE_SIZE + 1])
+    next_after = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
+    filters = urlencode({key: value for key, value in (("q", query), ("size_class", size_class)) if value})
+    context = {
+        "organizations": page[:PAGE_SIZE],
+        "query": query,
+        "size_class": size_class,
+        "size_classes": SizeClass.choices,
+        "filters": filters,
+        "after": after,
+        "next_after": next_after,
+        "may_register": request.user.has_perm("enrollment.add_organization"),
+    }
+    template = (
+        "enrollment/_organization_rows.html"
+        if _wants_partial(request)
+        else "enrollment/organization_list.html"
+    )
+    return render(request, template, context)
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_organization", raise_exception=True)
+@require_safe
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = get_visible_or_404(Organization.objects.select_related("township"), request.user, pk=pk)
+    context = {
+        "organization": organization,
+        "applications": list(fee_relief_applications_of(organization, user=request.user)),
+        "may_file": request.user.has_perm("enrollment.add_feereliefapplication"),
+    }
+    return render(request, "enrollment/organization_detail.html", context)
+
+
+@township_scoped  # the township choice lists only the clerk's townships; the service checks again
+@login_required
+@permission_required("enrollment.add_organization", raise_exception=True)
+@require_http_methods(["GET", "HEAD", "POST"])
+def organization_register(request: HttpRequest) -> HttpResponse:
+    """Form → organization_register → the new organization's page; a refusal shows next to its field."""
+    townships = _townships_of(request.user)
+    form = OrganizationRegisterForm(request.POST or None, townships=townships)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                organization = services.organization_register(
+                    credit_code=data["credit_code"],
+                    name=data["name"],
+                    size_class=data["size_class"],
+                    size_class_year=data["size_class_year"],
+                    size_class_basis=data["size_class_basis"],
+                    industry=data["industry"],
+                    township_id=data["township"].pk,
+                    by=request.user,
+                )
+            except InvalidInput as error:
+                _form_error(form, error)
+            else:
+                messages.success(request, _("The organization is registered."))
+                return redirect("enrollment:organization_detail", pk=organization.pk)
+        status = 400
+    return render(request, "enrollment/organization_register.html", {"form": form}, status=status)
+
+
+# --- Fee relief (减免缓) ---------------------------------------------------------------------------
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.add_feereliefapplication", raise_exception=True)
+@require_http_methods(["GET", "HEAD", "POST"])
+def fee_relief_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """A clerk files an application for a visible organization, under a policy that covers it."""
+    organization = get_visible_or_404(Organization.objects.select_related("township"), request.user, pk=pk)
+    form = FeeReliefFileForm(request.POST or None, policies=fee_relief_policies_for(organization))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                application = services.fee_relief_file(
+                    organization_id=organization.pk,
+                    policy_id=data["policy"],
+                    period_from=data["period_from"],
+                    period_to=data["period_to"],
+                    by=request.user,
+                )
+            except InvalidInput as error:
+                _form_error(form, error)
+            except InvalidState as error:  # another application already covers these months
+                form.add_error(None, str(error.message))
+                status = 409
+            else:
+                messages.success(request, _("The fee relief application is filed."))
+                return redirect("enrollment:fee_relief_detail", pk=application.pk)
+    context = {"organization": organization, "form": form}
+    return render(request, "enrollment/fee_relief_file.html", context, status=status)
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.decide_feereliefapplication", raise_exception=True)
+@require_safe
+@vary_on_headers("HX-Request")
+def fee_relief_inbox(request: HttpRequest) -> HttpResponse:
+    """FILED applications in the chief's townships, oldest first; keyset pages on id."""
+    after = _parse_after(request.GET.get("after"))
+    applications = fee_relief_waiting_for(user=request.user)
+    if after:
+        applications = applications.filter(id__gt=after)
+    page = list(applications[: PAGE_SIZE + 1])
+    next_after = page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None
+    context = {
+        "applications": _with_may_decide(page[:PAGE_SIZE], request.user),
+        "after": after,
+        "next_after": next_after,
+        "decision_form": FeeReliefDecisionForm(),
+    }
+    template = (
+        "enrollment/_fee_relief_rows.html" if _wants_partial(request) else "enrollment/fee_relief_inbox.html"
+    )
+    return render(request, template, context)
+
+
+def _application_for_page(request: HttpRequest, pk: int) -> FeeReliefApplication:
+    applications = FeeReliefApplication.objects.select_related(
+        "organization", "organization__township", "policy", "filed_by", "decided_by"
+    )
+    return _with_may_decide([get_visible_or_404(applications, request.user, pk=pk)], request.user)[0]
+
+
+def _with_may_decide(applications: list[FeeReliefApplication], user: Any) -> list[FeeReliefApplication]:
+    """Mark which applications this user may decide now, by the model's transition rule (no query)."""
+    for application in applications:
+        application.may_decide = has_transition_perm(application.approve, user)  # type: ignore[attr-defined]
+    return applications
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_feereliefapplication", raise_exception=True)
+@require_safe
+def fee_relief_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = _application_for_page(request, pk)
+    context = {"application": application, "decision_form": FeeReliefDecisionForm()}
+    return render(request, "enrollment/fee_relief_detail.html", context)
+
+
+def _decide(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    """Form → fee_relief_approve / fee_relief_refuse; the service checks role, filer, township and state.
+
+    NotPermitted (403), NotVisible (404) and InvalidState (409) reach DomainErrorMiddleware,
+    which answers with the page or, for htmx, the partial. A missing reason is the form's error.
+    """
+    form = FeeReliefDecisionForm(request.POST)
+    status = 200
+    if form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if step == "approve":
+                services.fee_relief_approve(application_id=pk, by=request.user, note=reason)
+            else:
+                services.fee_relief_refuse(application_id=pk, by=request.user, reason=reason)
+        except InvalidInput as error:
+            _form_error(form, error)
+            status = 400
+    else:
+        status = 400
+    if status == 200 and not _wants_partial(request):
+        return redirect("enrollment:fee_relief_detail", pk=pk)
+    application = _application_for_page(request, pk)
+    context = {"application": application, "decision_form": form}
+    template = (
+        "enrollment/_fee_relief_decision.html"
+        if _wants_partial(request)
+        else "enrollment/fee_relief_detail.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_feereliefapplication", raise_exception=True)
+@require_POST
+def fee_relief_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "approve")
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_feereliefapplication", raise_exception=True)
+@require_POST
+def fee_relief_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide(request, pk, "refuse")

@@ -69,5 +69,24 @@ urlpatterns = [
         enrollment_api.FeeReliefPolicyListApi.as_view(),
         name="api-fee-relief-policies",
     ),
+    path("enrollments/", enrollment_api.EnrollmentListApi.as_view(), name="api-enrollment-list"),
+    path("enrollments/<int:pk>/", enrollment_api.EnrollmentDetailApi.as_view(), name="api-enrollment-detail"),
+    path(
+        "enrollments/<int:pk>/suspend/",
+        enrollment_api.EnrollmentSuspendApi.as_view(),
+        name="api-enrollment-suspend",
+    ),
+    path(
+        "enrollments/<int:pk>/resume/",
+        enrollment_api.EnrollmentResumeApi.as_view(),
+        name="api-enrollment-resume",
+    ),
+    path(
+        "enrollments/<int:pk>/terminate/",
+        enrollment_api.EnrollmentTerminateApi.as_view(),
+        name="api-enrollment-terminate",
+    ),
+    path("contributions/", enrollment_api.ContributionListApi.as_view(), name="api-contribution-list"),
+    path("persons/<int:pk>/account/", enrollment_api.PersonAccountApi.as_view(), name="api-person-account"),
     path("", include("socialsec.imports.api_urls")),
 ]

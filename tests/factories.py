@@ -32,7 +32,8 @@ class TownshipFactory(factory.django.DjangoModelFactory):
         model = AdministrativeDivision
         django_get_or_create = ("code",)
 
-    code = factory.Sequence(lambda n: f"{COUNTY_CODE}{100 + n:03d}000")
+    # Towns 100-999 cycle, so a long test run never makes a code longer than 12 digits.
+    code = factory.Sequence(lambda n: f"{COUNTY_CODE}{100 + n % 900:03d}000")
     name = factory.Sequence(lambda n: f"第{n + 1}镇")
     level = DivisionLevel.TOWNSHIP
     kind = DivisionKind.TOWN

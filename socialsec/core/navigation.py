@@ -60,6 +60,18 @@ NAVIGATION: list[NavItem] = [
         icon="people",
     ),
     NavItem(
+        pgettext_lazy("navigation", "Organizations"),
+        "enrollment:organization_list",
+        permission="enrollment.view_organization",
+        icon="building",
+    ),
+    NavItem(
+        pgettext_lazy("navigation", "Fee relief decisions"),
+        "enrollment:fee_relief_inbox",
+        permission="enrollment.decide_feereliefapplication",
+        icon="clipboard-check",
+    ),
+    NavItem(
         pgettext_lazy("navigation", "Imports"),
         "imports:batch_list",
         permission="imports.view_importbatch",
@@ -73,12 +85,12 @@ def navigation_for(user: User | AnonymousUser, current_path: str = "") -> list[N
     """The items this user may see, in declared order; nothing for an anonymous visitor."""
     if not user.is_authenticated or not user.is_active:
         return []
-    links = []
-    for item in NAVIGATION:
-        if not item.allows(user):
-            continue
-        url = reverse(item.url_name)
-        # The home page is "/", a prefix of every path, so it is active only on itself.
-        active = current_path == url if url == "/" else current_path.startswith(url)
-        links.append(NavLink(label=item.label, url=url, icon=item.icon, active=active))
-    return links
+    allowed = [(item, reverse(item.url_name)) for item in NAVIGATION if item.allows(user)]
+    # The home page is "/", a prefix of every path, so it is active only on itself; of the
+    # other items, the longest URL the path starts with wins (/persons/organizations/ is not
+    # also "Persons").
+    matching = [url for _item, url in allowed if url != "/" and current_path.startswith(url)]
+    current = max(matching, key=len) if matching else ("/" if current_path == "/" else None)
+    return [
+        NavLink(label=item.label, url=url, icon=item.icon, active=url == current) for item, url in allowed
+    ]

@@ -24,6 +24,12 @@ _READ_FEE_RELIEF = [
     "enrollment.view_feereliefapplication",
     "enrollment.view_feereliefpolicy",
 ]
+# Scheme enrollments, their contribution records and the personal accounts (DOMAIN §8.1).
+_READ_ENROLLMENT = [
+    "enrollment.view_enrollment",
+    "enrollment.view_contributionrecord",
+    "enrollment.view_personalaccount",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: [
@@ -42,6 +48,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Lists from other departments: upload, confirm, cancel (socialsec/imports).
         "imports.add_importbatch",
         "imports.view_importbatch",
+        # Enrol, suspend and resume, and record what was paid (DOMAIN §1.2, §8.2).
+        *_READ_ENROLLMENT,
+        "enrollment.add_enrollment",
+        "enrollment.change_enrollment",
+        "enrollment.add_contributionrecord",
     ],
     Role.SECTION_CHIEF: [
         *_READ_REGISTRY,
@@ -51,8 +62,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_READ_FEE_RELIEF,
         "enrollment.decide_feereliefapplication",
         "imports.view_importbatch",
+        # Ending a relationship (death, dual receipt, transfer) has money consequences: a chief decides.
+        *_READ_ENROLLMENT,
+        "enrollment.terminate_enrollment",
     ],
-    Role.LEADER_IN_CHARGE: [*_READ_REGISTRY],
+    Role.LEADER_IN_CHARGE: [*_READ_REGISTRY, *_READ_ENROLLMENT],
     Role.FINANCE: [*_READ_REGISTRY],
     Role.ACCOUNTANT: [*_READ_REGISTRY],
     Role.CASHIER: [*_READ_REGISTRY],
@@ -62,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core.view_policyparameter",
         *_READ_FEE_RELIEF,
         "imports.view_importbatch",
+        *_READ_ENROLLMENT,
     ],
     Role.COUNTY_LEADER: ["core.view_administrativedivision"],
     Role.ADMIN: [
