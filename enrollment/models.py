@@ -39,6 +39,7 @@ from enrollment.choices import (
 )
 from enrollment.querysets import (
     ContributionRecordQuerySet,
+    CoverageRollupQuerySet,
     EnrollmentQuerySet,
     FeeReliefApplicationQuerySet,
     HouseholdQuerySet,
@@ -948,3 +949,71 @@ class PersonalAccount(TimeStamped):
     @property
     def balance(self) -> Decimal:
         return self.personal + self.collective + self.government_subsidy + self.proxy_payment + self.interest
+
+
+# --- Coverage (全民参保) -------------------------------------------------------------------------
+
+
+class CoverageRollup(models.Model):
+    """Pension coverage per village, per township and for the county, as of one day.
+
+    Rebuilt whole by enrollment.coverage.coverage_refresh (one DELETE, one INSERT … SELECT),
+    so the coverage pages read a few hundred rows instead of grouping the person table.
+    A village row names its township and village; a township row has no village; the
+    county row has neither (and so is visible to county-wide staff only).
+    """
+
+    TOWNSHIP_PATH = "township"
+
+    as_of = models.DateField(_("as of"))
+    township = models.ForeignKey(
+        AdministrativeDivision,
+        verbose_name=_("township"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,  # a derived row: rebuilt on the next refresh anyway
+        related_name="+",
+        db_index=False,  # coverage_township_village serves every lookup by township
+    )
+    village = models.ForeignKey(
+        AdministrativeDivision,
+        verbose_name=_("village"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    residents = models.PositiveIntegerField(_("residents aged 16 and over"))
+    enrolled = models.PositiveIntegerField(_("enrolled in a pension scheme"))
+
+    objects = CoverageRollupQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("coverage figure")
+        verbose_name_plural = _("coverage figures")
+        indexes = [models.Index(fields=["township", "village"], name="coverage_township_village")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(enrolled__lte=models.F("residents")),
+                name="coverage_rollup_enrolled_le_residents",
+            ),
+            # A village row always names its township.
+            models.CheckConstraint(
+                condition=models.Q(village__isnull=True) | models.Q(township__isnull=False),
+                name="coverage_rollup_village_has_township",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.as_of} {self.village_id or self.township_id or 'county'}"
+
+    @property
+    def not_enrolled(self) -> int:
+        return self.residents - self.enrolled
+
+    @property
+    def rate(self) -> Decimal | None:
+        """Enrolled / residents as a percentage with one decimal; None when nobody is 16+."""
+        if not self.residents:
+            return None
+        return (Decimal(self.enrolled) * 100 / Decimal(self.residents)).quantize(Decimal("0.1"))

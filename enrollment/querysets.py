@@ -93,3 +93,7 @@ class ContributionRecordQuerySet(TownshipScopedQuerySet):
 
 class PersonalAccountQuerySet(TownshipScopedQuerySet):
     pass
+
+
+class CoverageRollupQuerySet(TownshipScopedQuerySet):
+    pass

@@ -30,3 +30,33 @@ urlpatterns += [
     path("fee-relief/<int:pk>/approve/", views.fee_relief_approve, name="fee_relief_approve"),
     path("fee-relief/<int:pk>/refuse/", views.fee_relief_refuse, name="fee_relief_refuse"),
 ]
+
+# Coverage (全民参保): townships → villages, and the not-yet-enrolled of one of them.
+urlpatterns += [
+    path("coverage/", views.coverage_overview, name="coverage_overview"),
+    path("coverage/township/<int:pk>/", views.coverage_township, name="coverage_township"),
+    path(
+        "coverage/village/<int:pk>/not-enrolled/",
+        views.coverage_not_enrolled,
+        {"level": "village"},
+        name="coverage_village_not_enrolled",
+    ),
+    path(
+        "coverage/village/<int:pk>/not-enrolled.xlsx",
+        views.coverage_not_enrolled_xlsx,
+        {"level": "village"},
+        name="coverage_village_not_enrolled_xlsx",
+    ),
+    path(
+        "coverage/township/<int:pk>/not-enrolled/",
+        views.coverage_not_enrolled,
+        {"level": "township"},
+        name="coverage_township_not_enrolled",
+    ),
+    path(
+        "coverage/township/<int:pk>/not-enrolled.xlsx",
+        views.coverage_not_enrolled_xlsx,
+        {"level": "township"},
+        name="coverage_township_not_enrolled_xlsx",
+    ),
+]

@@ -8,7 +8,9 @@ own (403 otherwise). Writes go through enrollment.services, which decide what is
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -16,7 +18,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 from django_fsm import has_transition_perm
 
-from enrollment import services
+from enrollment import coverage, services
 from enrollment.choices import SizeClass
 from enrollment.forms import FeeReliefDecisionForm, FeeReliefFileForm, OrganizationRegisterForm
 from enrollment.models import FeeReliefApplication, Household, Organization, Person
@@ -44,6 +46,7 @@ from socialsec.core.scoping import assigned_township_ids, can_see_whole_county, 
 from socialsec.core.views import township_scoped
 from socialsec.lib.masking import mask_bank_account, mask_card_number
 from socialsec.lib.resident_id import mask_resident_id
+from socialsec.lib.spreadsheets import write_workbook
 
 PAGE_SIZE = 50
 
@@ -436,3 +439,102 @@ def fee_relief_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def fee_relief_refuse(request: HttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, "refuse")
+
+
+# --- Coverage (全民参保) ---------------------------------------------------------------------------
+# The figures come from CoverageRollup (enrollment.coverage.coverage_refresh), never from a
+# GROUP BY over the registry; only the not-yet-enrolled list reads persons, one page at a time.
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_person", raise_exception=True)
+@require_safe
+def coverage_overview(request: HttpRequest) -> HttpResponse:
+    """Pension coverage per township the user works for, and the county total for county-wide staff."""
+    table = coverage.coverage_for(request.user)
+    return render(request, "enrollment/coverage_overview.html", {"table": table})
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_person", raise_exception=True)
+@require_safe
+def coverage_township(request: HttpRequest, pk: int) -> HttpResponse:
+    """One township's coverage and its villages'; another township's is a 404."""
+    table = coverage.coverage_for(request.user, township_id=pk)
+    return render(request, "enrollment/coverage_township.html", {"table": table})
+
+
+def _not_enrolled_of(request: HttpRequest, level: str, pk: int) -> tuple[Any, Any]:
+    """The village's or township's figures (404 if not visible) and its not-yet-enrolled."""
+    division = {f"{level}_id": pk}
+    row = coverage.coverage_row(request.user, **division)
+    persons = coverage.not_enrolled(request.user, on=timezone.localdate(), **division)
+    return row, persons
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_person", raise_exception=True)
+@require_safe
+def coverage_not_enrolled(request: HttpRequest, level: str, pk: int) -> HttpResponse:
+    """The not-yet-enrolled (应保未保) of a village or township, in keyset pages of PAGE_SIZE."""
+    row, persons = _not_enrolled_of(request, level, pk)
+    after = _parse_after(request.GET.get("after"))
+    if after:
+        persons = persons.filter(id__gt=after)
+    page = list(persons[: PAGE_SIZE + 1])
+    today = timezone.localdate()
+    context = {
+        "row": row,
+        "level": level,
+        "rows": [
+            (PersonRow(p, mask_resident_id(p.id_number)), age_on(p.birth_date, today))
+            for p in page[:PAGE_SIZE]
+        ],
+        "after": after,
+        "next_after": page[PAGE_SIZE - 1].pk if len(page) > PAGE_SIZE else None,
+        "xlsx_url": request.path.removesuffix("/") + ".xlsx",
+    }
+    return render(request, "enrollment/coverage_not_enrolled.html", context)
+
+
+@township_scoped
+@login_required
+@permission_required("enrollment.view_person", raise_exception=True)
+@require_safe
+def coverage_not_enrolled_xlsx(request: HttpRequest, level: str, pk: int) -> FileResponse:
+    """The whole not-yet-enrolled list as xlsx for outreach; ID numbers masked as on the page."""
+    row, persons = _not_enrolled_of(request, level, pk)
+    today = timezone.localdate()
+    header = [
+        _("Name"),
+        _("Resident ID number"),
+        _("Sex"),
+        _("Birth date"),
+        _("Age"),
+        _("Township"),
+        _("Village (community)"),
+        _("Phone"),
+    ]
+    rows = (
+        [
+            p.name,
+            mask_resident_id(p.id_number),
+            p.get_sex_display(),
+            p.birth_date.isoformat(),
+            age_on(p.birth_date, today),
+            p.township.name,
+            p.village.name,
+            p.phone,
+        ]
+        for p in persons.iterator(chunk_size=2000)
+    )
+    division = row.village or row.township
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "not-enrolled.xlsx")
+        write_workbook(path, header, rows, sheet_name=str(_("Not yet enrolled")))
+        # The open handle keeps the file readable after the directory is removed (POSIX).
+        handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+    return FileResponse(handle, as_attachment=True, filename=f"not-enrolled-{division.code}-{today}.xlsx")

@@ -60,6 +60,12 @@ NAVIGATION: list[NavItem] = [
         icon="people",
     ),
     NavItem(
+        pgettext_lazy("navigation", "Coverage"),
+        "enrollment:coverage_overview",
+        permission="enrollment.view_person",
+        icon="pie-chart",
+    ),
+    NavItem(
         pgettext_lazy("navigation", "Organizations"),
         "enrollment:organization_list",
         permission="enrollment.view_organization",
