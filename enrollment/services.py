@@ -50,7 +50,7 @@ from socialsec.core.exceptions import (
 )
 from socialsec.core.identifiers import credit_code_error_message
 from socialsec.core.models import AdministrativeDivision
-from socialsec.core.parameters import parameter_trace, params_for
+from socialsec.core.parameters import param, parameter_trace, params_for
 from socialsec.core.scoping import assigned_township_ids, can_see_whole_county, get_visible_or_404
 from socialsec.lib.credit_code import CreditCodeError, parse_credit_code
 
@@ -553,7 +553,7 @@ def _refuse_overlap(
 
 # DOMAIN §1.1: the resident pension is for persons aged 16 and over. No policy parameter holds
 # this age yet (resident_pension.proxy_payment.min_age is the proxy-payment range, another rule).
-RESIDENT_PENSION_MIN_AGE = 16
+_ENROLLMENT_MIN_AGE = "resident_pension.enrollment.min_age"  # DOMAIN §1.1, a policy parameter
 
 
 def _age_on(birth_date: dt.date, day: dt.date) -> int:
@@ -615,14 +615,16 @@ def enrollment_enroll(
         )
     if start_date < person.birth_date:
         raise InvalidInput(_("The enrollment starts before the birth date."), field="start_date")
-    if (
-        scheme == Scheme.RESIDENT_PENSION
-        and _age_on(person.birth_date, start_date) < RESIDENT_PENSION_MIN_AGE
-    ):
+    min_age = (
+        param(_ENROLLMENT_MIN_AGE, person.township.code[:6], on=start_date).integer()
+        if scheme == Scheme.RESIDENT_PENSION
+        else None
+    )
+    if min_age is not None and _age_on(person.birth_date, start_date) < min_age:
         raise InvalidInput(
             _("The resident pension starts at age %(age)s; %(name)s is %(actual)s on %(date)s.")
             % {
-                "age": RESIDENT_PENSION_MIN_AGE,
+                "age": min_age,
                 "name": person.name,
                 "actual": _age_on(person.birth_date, start_date),
                 "date": start_date.isoformat(),

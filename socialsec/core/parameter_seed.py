@@ -123,6 +123,19 @@ RESIDENT_PENSION = [
         note="At least this much for grades at or above the threshold (DOMAIN §1.2).",
     ),
     # DOMAIN §0.5, §1.3: proxy payment only for people aged 16-59 who still contribute.
+    # DOMAIN §1.1 [S11] (B): persons aged 16 and over may enrol in the resident pension.
+    _row(
+        "resident_pension.enrollment.min_age",
+        "integer",
+        16,
+        unit="years",
+        since=_SINCE_2014,
+        tag="S11",
+        doc=GUOFA_2014_8,
+        url=S["S11"],
+        confidence="B",
+        note="Who can enrol: aged 16 and over, not a student (DOMAIN §1.1).",
+    ),
     _row(
         "resident_pension.proxy_payment.min_age",
         "integer",

@@ -101,6 +101,26 @@ def test_s1_1_the_resident_pension_is_open_on_the_16th_birthday(cast, turning_16
 
 
 @pytest.mark.django_db
+def test_s1_1_the_minimum_age_is_a_policy_parameter_a_county_may_set(cast, turning_16):
+    # DOMAIN §0.2: a county row beats the national 16 (a hypothetical local rule of 17).
+    from socialsec.core.models import PolicyParameter
+
+    national = PolicyParameter.objects.get(key="resident_pension.enrollment.min_age", region_code="000000")
+    PolicyParameter.objects.create(
+        region_code="360121",
+        scheme=national.scheme,
+        key=national.key,
+        kind=national.kind,
+        unit=national.unit,
+        value=17,
+        effective_from=dt.date(2020, 1, 1),
+        confidence="unconfirmed",
+    )
+    with pytest.raises(InvalidInput, match="starts at age 17"):
+        enrol(cast, turning_16, start_date=dt.date(2025, 6, 10))
+
+
+@pytest.mark.django_db
 def test_the_age_limit_is_the_resident_pensions_only(cast, turning_16):
     # The 16-year rule is §1.1's; a 15-year-old's resident medical insurance is not refused.
     enrollment = enrol(cast, turning_16, scheme=Scheme.RESIDENT_MEDICAL, start_date=dt.date(2025, 6, 9))
@@ -471,17 +491,18 @@ class TestEnrollmentEnrollApi:
         self, api, cast, person_in_a, django_assert_num_queries
     ):
         make_people_enrolled(3, cast.village_a)
-        # permissions (2) + savepoint, township ids, the locked person with township, open enrollments
-        # in the scheme and in the employment pensions, insert, the account's get-or-create (select,
-        # savepoint, insert, release), release: 13 whatever the county holds
+        # permissions (2) + savepoint, township ids, the locked person with township, the minimum-age
+        # parameter, open enrollments in the scheme and in the employment pensions, insert, the
+        # account's get-or-create (select, savepoint, insert, release), release: 14 whatever the
+        # county holds
         client = fresh(api, cast.maker_ann)
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(14):
             response = client.post("/api/enrollments/", self.payload(person_in_a), format="json")
         assert response.status_code == 201
         other = PersonFactory(village=cast.village_a)
         make_people_enrolled(20, cast.village_a)
         client = fresh(api, cast.maker_ann)
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(14):
             client.post("/api/enrollments/", self.payload(other), format="json")
 
 
