@@ -98,3 +98,16 @@ class ApiClient(APIClient):
 @pytest.fixture
 def api() -> ApiClient:
     return ApiClient()
+
+
+@pytest.fixture
+def english_messages():
+    """English as the default language, for tests that read a service's refusal by its wording.
+
+    Pages and the API choose the language per request (LocaleMiddleware); this only changes
+    what a direct service call renders. Opt in with pytest.mark.usefixtures("english_messages").
+    """
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

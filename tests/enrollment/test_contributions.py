@@ -22,15 +22,7 @@ from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted, 
 from socialsec.core.models import PolicyParameter, User
 from tests.factories import PersonFactory, UserFactory
 
-
-@pytest.fixture(autouse=True)
-def english_messages():
-    # Services' refusals are asserted by their English wording; pages and the API pick the
-    # language per request (LocaleMiddleware), so this only fixes the default for direct calls.
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english_messages")
 
 
 SUBSIDY_KEYS = [

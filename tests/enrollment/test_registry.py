@@ -14,17 +14,7 @@ from socialsec.core.exceptions import InvalidState, NotPermitted, NotVisible
 from socialsec.lib.masking import mask_bank_account, mask_card_number, mask_tail
 from tests.factories import PersonFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english_messages():
-    # Services' refusals are asserted by their English wording; pages and the API pick the
-    # language per request (LocaleMiddleware), so this only fixes the default for direct calls.
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 
 ACCOUNT = "6217001234567891234"

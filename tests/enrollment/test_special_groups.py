@@ -15,17 +15,7 @@ from enrollment.models import PersonCategory
 from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted, NotVisible
 from tests.factories import PersonFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english_messages():
-    # Services' refusals are asserted by their English wording; pages and the API pick the
-    # language per request (LocaleMiddleware), so this only fixes the default for direct calls.
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 
 D = dt.date
