@@ -7,26 +7,16 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from socialsec.core.choices import Role
 from socialsec.core.navigation import navigation_for
+from socialsec.core.selectors import user_roles, user_townships
 
 
 def _township_names(user: Any) -> list[str]:
-    from socialsec.core.models import AdministrativeDivision
-
-    if not user.is_authenticated:
-        return []
-    return list(
-        AdministrativeDivision.objects.filter(assignments__user_id=user.pk).order_by("code").values_list(
-            "name", flat=True
-        )
-    )
+    return [township.name for township in user_townships(user)] if user.is_authenticated else []
 
 
 def _role_labels(user: Any) -> list[str]:
-    if not user.is_authenticated:
-        return []
-    return [role.label for role in Role if role in user.role_names]
+    return [role.label for role in user_roles(user)] if user.is_authenticated else []
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
