@@ -35,6 +35,7 @@ from socialsec.imports.choices import ImportStatus, ProgressStep
 from socialsec.imports.kinds import ERROR_COLUMNS, ImportKind, ValidationContext, error_frame, get_kind
 from socialsec.imports.messages import error_message
 from socialsec.imports.models import ImportBatch, ImportRowError
+from socialsec.imports.signals import import_committed
 from socialsec.lib.spreadsheets import Limits, SpreadsheetError, Table, read_table, write_workbook
 
 logger = logging.getLogger(__name__)
@@ -419,6 +420,16 @@ def import_commit(*, batch_id: int) -> None:
             batch.progress, batch.progress_note = 100, ProgressStep.DONE
             batch.save()
             transaction.on_commit(partial(_table_cache(batch).unlink, missing_ok=True))
+            transaction.on_commit(
+                partial(
+                    import_committed.send,
+                    sender=ImportBatch,
+                    kind=kind.name,
+                    batch_id=batch.pk,
+                    township_id=batch.township_id,
+                    touches=list(kind.touches),
+                )
+            )
             if staged >= ANALYZE_MIN_ROWS:
                 from socialsec.core.tasks import analyze_tables
 

@@ -248,7 +248,7 @@ def test_re_uploading_a_committed_file_is_refused_naming_the_earlier_batch(cast,
 def test_a_commit_failing_halfway_changes_nothing_and_marks_the_batch_failed(
     cast, persons_in_a, files, monkeypatch
 ):
-    from enrollment.imports import DeathRecords
+    from enrollment.import_kinds.death_records import DeathRecords
 
     real_merge = DeathRecords.merge
 

@@ -1,0 +1,235 @@
+"""Death records (死亡名单) from civil affairs: one row per deceased resident, setting
+Person.death_date and death_source. The rules are those of person_record_death: the
+date lies between the birth date and today, and a death already on record is never
+overwritten by a different date (the same date again is left as it is).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from enrollment.import_kinds.common import persons_by_id_number
+from socialsec.imports.columns import conflicting_groups, dates, first_rows, resident_ids
+from socialsec.imports.kinds import ValidationContext, error_frame, no_errors
+from socialsec.lib.spreadsheets import Table
+
+# Stored in Person.death_source when the file has no source column: the list's own name
+# (data, like the file's Chinese headers, not a user-interface string).
+DEFAULT_DEATH_SOURCE = "民政死亡名单"
+_SOURCE_MAX = 100  # Person.death_source max_length
+_STAGE = "imports_stage_death_records"
+
+
+class DeathRecords:
+    name = "death_records"
+    label = _("Death records (civil affairs)")
+    columns = {
+        "id_number": [
+            "公民身份号码",
+            "身份证号码",
+            "身份证号",
+            "证件号码",
+            "ID number",
+            "Resident ID number",
+        ],
+        "name": ["姓名", "Name"],
+        "death_date": ["死亡日期", "Date of death"],
+        "source": ["数据来源", "来源", "Source"],
+    }
+    required = ["id_number", "death_date"]
+    template_rows = [["360121196003150013", "张三", "2024-03-05", DEFAULT_DEATH_SOURCE]]
+    touches = ["enrollment.Person"]
+
+    # --- Validation -------------------------------------------------------------------------------
+
+    def validate(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+        frame = table.frame
+        rows = pd.Series(table.rows, index=frame.index, dtype="int64")
+        numeric = table.numeric
+        label = {name: str(labels[0]) for name, labels in self.columns.items()}
+        errors: list[pd.DataFrame] = []
+
+        def add(mask: np.ndarray, column: str, code: str, params: Any = None) -> None:
+            """Errors for the rows in mask; a list of params is aligned with mask's rows."""
+            if mask.any():
+                errors.append(error_frame(rows[mask], label[column], frame[column][mask], code, params))
+
+        def widen(subset: np.ndarray, among: np.ndarray) -> np.ndarray:
+            """A mask over the rows where `among` holds, as a mask over every row."""
+            full = np.zeros(len(frame), dtype=bool)
+            full[np.flatnonzero(among)[subset]] = True
+            return full
+
+        # The ID number: empty, stored as a number, or refused by the §6.1 rules.
+        raw_ids = frame["id_number"]
+        numbers, id_codes = resident_ids(raw_ids, numeric.get("id_number"), ctx.today)
+        id_ok = (id_codes == "").to_numpy()
+        for code in pd.unique(id_codes[~id_ok]):
+            add((id_codes == code).to_numpy(), "id_number", "required" if code == "empty" else code)
+
+        # The date of death: present, a date, not in the future.
+        raw_dates = frame["death_date"]
+        death = dates(raw_dates, numeric.get("death_date"))
+        empty_date = (raw_dates == "").to_numpy()
+        bad_date = death.isna().to_numpy() & ~empty_date
+        future = (death > pd.Timestamp(ctx.today)).to_numpy()
+        add(empty_date, "death_date", "required")
+        add(bad_date, "death_date", "bad_date")
+        add(future, "death_date", "future_date")
+        date_ok = ~(empty_date | bad_date | future)
+
+        if "source" in frame:
+            source = frame["source"].where(frame["source"] != "", DEFAULT_DEATH_SOURCE)
+            too_long = (source.str.len() > _SOURCE_MAX).to_numpy()
+            add(too_long, "source", "too_long", {"max": _SOURCE_MAX})
+        else:
+            source = pd.Series(DEFAULT_DEATH_SOURCE, index=frame.index)
+            too_long = np.zeros(len(frame), dtype=bool)
+        names = frame["name"] if "name" in frame else pd.Series("", index=frame.index)
+
+        # Duplicates inside the file, among rows whose ID and date read well: the same person
+        # with different dates makes every such row an error; an exact repeat, the later rows.
+        ok = id_ok & date_ok & ~too_long
+        day = pd.Series(
+            np.where(ok, death.to_numpy().astype("datetime64[D]").astype("int64"), 0), index=frame.index
+        )
+        conflict, groups = conflicting_groups(numbers[ok], day[ok], rows[ok])
+        if conflict.any():
+            conflict_full = widen(conflict, ok)
+            add(conflict_full, "id_number", "conflicting_rows", [{"rows": group} for group in groups])
+            ok &= ~conflict_full
+        keys = pd.DataFrame({"number": numbers[ok], "day": day[ok]})
+        repeat, first = first_rows(keys, rows[ok])
+        if repeat.any():
+            repeat_full = widen(repeat, ok)
+            add(
+                repeat_full,
+                "id_number",
+                "duplicate_row",
+                [{"first_row": int(r)} for r in first.to_numpy()[repeat]],
+            )
+            ok &= ~repeat_full
+
+        # Against the registry: the person, in the batch's township, alive or dead on this same day.
+        ctx.on_step("registry", 50)
+        registry = persons_by_id_number(numbers[ok].unique().tolist(), ctx.township_id)
+        known = numbers[ok].isin(registry.index).to_numpy()
+        missing = widen(~known, ok)
+        add(
+            missing,
+            "id_number",
+            "person_not_found",
+            {"township": ctx.township_name} if ctx.township_name else None,
+        )
+        ok &= ~missing
+
+        if ok.any():
+            facts = registry.loc[numbers[ok]]
+            given_name = names[ok].to_numpy(dtype=object)
+            registered_name = facts["name"].to_numpy(dtype=object)
+            differs = (given_name != "") & (given_name != registered_name)
+            # A space typed inside a name ("张 三") is not a different name.
+            given_name[differs] = ["".join(name.split()) for name in given_name[differs]]
+            births = facts["birth_date"].to_numpy()
+            recorded = facts["death_date"]
+            day_of_death = death[ok].to_numpy()
+            wrong_name = (given_name != "") & (given_name != registered_name)
+            before_birth = day_of_death < births
+            other_death = (recorded.notna() & (recorded.to_numpy() != day_of_death)).to_numpy()
+            failed = np.zeros(len(frame), dtype=bool)
+            for mask, column, code, params in (
+                (
+                    wrong_name,
+                    "name",
+                    "name_mismatch",
+                    [{"registered": n} for n in registered_name[wrong_name]],
+                ),
+                (
+                    before_birth,
+                    "death_date",
+                    "before_birth",
+                    [{"birth_date": f"{pd.Timestamp(d):%Y-%m-%d}"} for d in births[before_birth]],
+                ),
+                (
+                    other_death,
+                    "death_date",
+                    "already_dead",
+                    [{"death_date": f"{d:%Y-%m-%d}"} for d in recorded[other_death]],
+                ),
+            ):
+                full = widen(mask, ok)
+                add(full, column, code, params)
+                failed |= full
+            ok &= ~failed
+
+        facts = registry.loc[numbers[ok]]
+        clean = pd.DataFrame(
+            {
+                "row": rows[ok].to_numpy(),
+                "person_id": facts["id"].to_numpy(dtype="int64"),
+                "death_date": death[ok].to_numpy().astype("datetime64[D]"),
+                "death_source": source[ok].to_numpy(),
+                # The same death already on record: nothing to write, and not an error.
+                "unchanged": facts["death_date"].notna().to_numpy(),
+            }
+        )
+        all_errors = pd.concat(errors, ignore_index=True) if errors else no_errors()
+        return all_errors, clean
+
+    # --- Commit -----------------------------------------------------------------------------------
+
+    def stage(self, clean: pd.DataFrame, batch: Any, cursor: Any) -> int:
+        # One batch per transaction: ON COMMIT DROP leaves nothing behind, even after a rollback.
+        cursor.execute(
+            f"CREATE TEMP TABLE {_STAGE} (row integer NOT NULL, person_id bigint PRIMARY KEY,"
+            f" death_date date NOT NULL, death_source varchar({_SOURCE_MAX}) NOT NULL) ON COMMIT DROP"
+        )
+        changing = clean[~clean["unchanged"].astype(bool)]
+        buffer = io.StringIO()
+        changing[["row", "person_id", "death_date", "death_source"]].to_csv(buffer, header=False, index=False)
+        buffer.seek(0)
+        cursor.copy_expert(
+            f"COPY {_STAGE} (row, person_id, death_date, death_source) FROM STDIN WITH (FORMAT csv)", buffer
+        )
+        # Autovacuum never sees temp tables: give the planner the row count for the join.
+        cursor.execute(f"ANALYZE {_STAGE}")
+        return len(changing)
+
+    def merge(self, batch: Any, cursor: Any) -> dict[str, int]:
+        # The WHERE repeats the checks, so a row someone changed since the re-check is not
+        # overwritten; the framework compares the count and rolls everything back if short.
+        township_rule = "AND p.township_id = %s" if batch.township_id else ""
+        cursor.execute(
+            f"""
+            UPDATE enrollment_person p
+               SET death_date = s.death_date, death_source = s.death_source, updated_at = now()
+              FROM {_STAGE} s
+             WHERE p.id = s.person_id AND p.death_date IS NULL AND s.death_date >= p.birth_date
+                   {township_rule}
+            """,
+            [batch.township_id] if batch.township_id else [],
+        )
+        return {"updated": cursor.rowcount}
+
+    # --- Messages ---------------------------------------------------------------------------------
+
+    def error_message(self, code: str, params: dict[str, Any]) -> str | None:
+        if code == "name_mismatch":
+            return gettext("The registry has this ID number under the name %(name)s.") % {
+                "name": params.get("registered", "")
+            }
+        if code == "before_birth":
+            return gettext("The date of death is before the birth date %(date)s.") % {
+                "date": params.get("birth_date", "")
+            }
+        if code == "already_dead":
+            return gettext(
+                "This person is already recorded as dead on %(date)s; a correction is not made by import."
+            ) % {"date": params.get("death_date", "")}
+        return None
