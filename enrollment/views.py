@@ -29,15 +29,20 @@ from django_fsm import has_transition_perm
 from enrollment import coverage, services
 from enrollment.choices import SizeClass
 from enrollment.forms import FeeReliefDecisionForm, FeeReliefFileForm, OrganizationRegisterForm
-from enrollment.models import FeeReliefApplication, Household, Organization, Person
+from enrollment.models import FeeReliefApplication, Organization, Person
 from enrollment.selectors import (
     fee_relief_applications_of,
     fee_relief_policies_for,
     fee_relief_waiting_for,
     organization_search,
+    person_accounts,
     person_categories,
+    person_contribution_years,
+    person_enrollments,
+    person_household,
     person_search,
     person_timeline,
+    timeline_subjects_for,
 )
 from socialsec.core.choices import DivisionLevel
 from socialsec.core.exceptions import InvalidInput, InvalidState
@@ -109,35 +114,53 @@ def person_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _timeline_page_number(request: HttpRequest) -> int:
+    try:
+        number = int(request.GET.get("timeline_page", "1"))
+    except ValueError:
+        return 1
+    return number if number > 0 else 1
+
+
+def _timeline_context(request: HttpRequest, person: Person) -> dict[str, Any]:
+    # Only the kinds of record the user may view have their history shown.
+    timeline = person_timeline(
+        person,
+        subjects=timeline_subjects_for(request.user),
+        page=_timeline_page_number(request),
+    )
+    return {"person": person, "timeline": timeline}
+
+
 def _detail_context(request: HttpRequest, person: Person) -> dict[str, Any]:
-    household = None
-    members: list[PersonRow] = []
-    if person.household_id is not None:
-        household = (
-            Household.objects.visible_to(request.user)
-            .select_related("village")
-            .filter(pk=person.household_id)
-            .first()
-        )
-        members = [
-            PersonRow(member, mask_resident_id(member.id_number))
-            for member in Person.objects.visible_to(request.user)
-            .filter(household_id=person.household_id)
-            .exclude(pk=person.pk)
-            .order_by("birth_date", "id")
-        ]
+    """Everything the person page (记录一生) shows; a fixed number of queries, whatever its length."""
+    user = request.user
+    household = person_household(person, user=user)
+    # Sections of records the role may not read (a finance user: enrollments…) are left out.
+    may_view_enrollments = user.has_perm("enrollment.view_enrollment")
+    may_view_contributions = user.has_perm("enrollment.view_contributionrecord")
+    may_view_accounts = user.has_perm("enrollment.view_personalaccount")
+    contribution_years = person_contribution_years(person) if may_view_contributions else None
     return {
-        "person": person,
+        **_timeline_context(request, person),
         "id_number_masked": mask_resident_id(person.id_number),
         "card_number_masked": mask_card_number(person.card_number),
         "bank_account_masked": mask_bank_account(person.bank_account_number),
         "age": age_on(person.birth_date, person.death_date or timezone.localdate()),
-        "household": household,
-        "members": members,
+        "household": household.household,
+        "members": [PersonRow(member, mask_resident_id(member.id_number)) for member in household.members],
         "categories": person_categories(person, on=timezone.localdate()),
-        "timeline": person_timeline(person),
-        "may_unmask": request.user.has_perm("core.unmask_personal_data"),
-        "may_confirm_address_code": request.user.has_perm("enrollment.confirm_address_code"),
+        "may_view_enrollments": may_view_enrollments,
+        "enrollments": person_enrollments(person) if may_view_enrollments else [],
+        "may_view_contributions": may_view_contributions,
+        "contribution_years": contribution_years or [],
+        "may_view_accounts": may_view_accounts,
+        # The contribution years are counted from the rows above when the user may read them.
+        "accounts": person_accounts(person, contribution_years=contribution_years)
+        if may_view_accounts
+        else [],
+        "may_unmask": user.has_perm("core.unmask_personal_data"),
+        "may_confirm_address_code": user.has_perm("enrollment.confirm_address_code"),
     }
 
 
@@ -152,7 +175,14 @@ def _person_for_page(request: HttpRequest, pk: int) -> Person:
 @login_required
 @permission_required("enrollment.view_person", raise_exception=True)
 @require_safe
+@vary_on_headers("HX-Request", "HX-Target")
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person page: identity, household, special groups, enrollments, contribution years,
+    accounts and the history of all of them. An htmx request for another page of the
+    history gets that card only."""
+    if _wants_partial(request) and request.htmx.target == "timeline":  # type: ignore[attr-defined]
+        person = get_visible_or_404(Person.objects.all(), request.user, pk=pk)
+        return render(request, "enrollment/person_detail.html#timeline", _timeline_context(request, person))
     person = _person_for_page(request, pk)
     return render(request, "enrollment/person_detail.html", _detail_context(request, person))
 

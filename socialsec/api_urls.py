@@ -88,5 +88,26 @@ urlpatterns = [
     ),
     path("contributions/", enrollment_api.ContributionListApi.as_view(), name="api-contribution-list"),
     path("persons/<int:pk>/account/", enrollment_api.PersonAccountApi.as_view(), name="api-person-account"),
+    path(
+        "persons/<int:pk>/timeline/", enrollment_api.PersonTimelineApi.as_view(), name="api-person-timeline"
+    ),
+    path("households/", enrollment_api.HouseholdListApi.as_view(), name="api-household-list"),
+    path("households/<int:pk>/", enrollment_api.HouseholdDetailApi.as_view(), name="api-household-detail"),
+    path("coverage/", enrollment_api.CoverageOverviewApi.as_view(), name="api-coverage"),
+    path(
+        "coverage/townships/<int:pk>/",
+        enrollment_api.CoverageTownshipApi.as_view(),
+        name="api-coverage-township",
+    ),
+    path(
+        "coverage/townships/<int:pk>/not-enrolled/",
+        enrollment_api.CoverageTownshipNotEnrolledApi.as_view(),
+        name="api-coverage-township-not-enrolled",
+    ),
+    path(
+        "coverage/villages/<int:pk>/not-enrolled/",
+        enrollment_api.CoverageVillageNotEnrolledApi.as_view(),
+        name="api-coverage-village-not-enrolled",
+    ),
     path("", include("socialsec.imports.api_urls")),
 ]

@@ -59,7 +59,7 @@ def test_a_clerk_searches_a_person_and_opens_their_page_with_the_id_masked(
     expect(page.get_by_role("heading", name="李明")).to_be_visible()
     expect(page.locator("#id-number")).to_contain_text(mask_resident_id(person_in_a.id_number))
     assert person_in_a.id_number not in page.content()
-    expect(page.locator("#main").get_by_text("莲塘镇")).to_be_visible()
+    expect(page.locator('#main [aria-labelledby="identity-heading"]').get_by_text("莲塘镇")).to_be_visible()
     page.screenshot(path="/tmp/ui-person.png", full_page=True)
 
 

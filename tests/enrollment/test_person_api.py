@@ -201,3 +201,120 @@ class TestRecordDeathApi:
         )
         assert zh.json()["detail"] != en.json()["detail"]
         assert "future" in en.json()["detail"]
+
+
+def _fresh(api, user):
+    """A new user object per request, as in production: no warm permission cache."""
+    from socialsec.core.models import User
+
+    return api.as_user(User.objects.get(pk=user.pk))
+
+
+class TestPersonUnmaskApiQueries:
+    def test_constant_queries(self, api, cast, person_in_a, django_assert_max_num_queries):
+        client = _fresh(api, cast.checker_ben)
+        # permissions (user, groups) + savepoint, township ids, the person, the event write, release
+        with django_assert_max_num_queries(7):
+            assert client.post(f"/api/persons/{person_in_a.pk}/unmask/").status_code == 200
+
+
+class TestRecordDeathApiQueries:
+    def test_constant_queries_whatever_the_registry_size(self, api, cast, django_assert_num_queries):
+        payload = {"death_date": "2025-03-02", "source": "civil_affairs"}
+        # permissions (user, groups) + savepoint, township ids, the locked person, the update,
+        # release + the person read back with its special-group memberships
+        first = PersonFactory(village=cast.village_a)
+        client = _fresh(api, cast.maker_ann)
+        with django_assert_num_queries(9):
+            assert client.post(f"/api/persons/{first.pk}/death/", payload, format="json").status_code == 200
+        PersonFactory.create_batch(30, village=cast.village_a)
+        second = PersonFactory(village=cast.village_a)
+        client = _fresh(api, cast.maker_ann)
+        with django_assert_num_queries(9):
+            assert client.post(f"/api/persons/{second.pk}/death/", payload, format="json").status_code == 200
+
+
+# --- /api/persons/<id>/timeline/: the person page's history ---------------------------------------
+
+
+class TestPersonTimelineApi:
+    url = "/api/persons/{}/timeline/"
+
+    def test_a_clerk_reads_who_changed_what_newest_first_with_numbers_masked(self, api, cast, person_in_a):
+        import pghistory
+
+        with pghistory.context(user=cast.maker_ann.pk, url="/persons/x/", method="POST"):
+            Person.objects.filter(pk=person_in_a.pk).update(bank_account_number="6217001234567891234")
+        response = api.as_user(cast.maker_ann).get(self.url.format(person_in_a.pk), HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["page"], body["has_previous"], body["has_next"]) == (1, False, False)
+        [change, registration] = body["results"]
+        assert (change["subject"], change["event"], change["by"]) == ("person", "update", "maker_ann")
+        assert change["changed"] == [
+            {"field": "Bank account number", "old": None, "new": "***************1234"}
+        ]
+        assert change["via"] == [{"kind": "request", "text": "POST /persons/x/", "import_batch_id": None}]
+        assert registration["event"] == "insert" and registration["label"] == "Registered"
+        content = response.content.decode()
+        assert "6217001234567891234" not in content and person_in_a.id_number not in content
+
+    def test_a_county_leader_is_403(self, api, cast, person_in_a):
+        assert api.as_user(cast.leader_hua).get(self.url.format(person_in_a.pk)).status_code == 403
+
+    def test_another_townships_person_is_404_like_a_missing_one(self, api, cast, person_in_b):
+        other = api.as_user(cast.maker_ann).get(self.url.format(person_in_b.pk))
+        missing = api.as_user(cast.maker_ann).get(self.url.format(person_in_b.pk + 999))
+        assert other.status_code == missing.status_code == 404
+        assert other.json() == missing.json()
+
+    def test_a_finance_user_sees_the_registry_history_without_enrollments(self, api, cast, person_in_a):
+        from tests.enrollment.test_person_record import a_life
+
+        a_life(cast, person_in_a, resident_years=1)
+        subjects = {
+            entry["subject"]
+            for entry in api.as_user(cast.accountant_dan)
+            .get(self.url.format(person_in_a.pk))
+            .json()["results"]
+        }
+        assert subjects == {"person", "household", "special_group"}
+        subjects = {
+            entry["subject"]
+            for entry in api.as_user(cast.maker_ann).get(self.url.format(person_in_a.pk)).json()["results"]
+        }
+        assert subjects == {"person", "household", "special_group", "enrollment", "contribution", "account"}
+
+    def test_pages_of_fifty(self, api, cast, person_in_a):
+        import pghistory
+
+        for index in range(52):
+            with pghistory.context(user=cast.maker_ann.pk):
+                Person.objects.filter(pk=person_in_a.pk).update(phone=f"1390000{index:04d}")
+        client = api.as_user(cast.maker_ann)
+        first = client.get(self.url.format(person_in_a.pk)).json()
+        second = client.get(self.url.format(person_in_a.pk), {"page": 2}).json()
+        assert (len(first["results"]), first["has_next"]) == (50, True)
+        assert (len(second["results"]), second["has_next"], second["has_previous"]) == (3, False, True)
+        assert second["results"][-1]["event"] == "insert"
+        assert client.get(self.url.format(person_in_a.pk), {"page": "x"}).json()["page"] == 1
+
+    def test_constant_queries_for_a_short_or_a_long_history(self, api, cast, django_assert_num_queries):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from tests.enrollment.test_person_record import a_life
+
+        short = PersonFactory(village=cast.village_a)
+        a_life(cast, short, resident_years=1)
+        long = PersonFactory(village=cast.village_a)
+        a_life(cast, long, resident_years=8, employers=3)
+        client = _fresh(api, cast.maker_ann)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(self.url.format(short.pk)).status_code == 200
+        # permissions (user, groups) + township ids + the person + the timeline + the names it points to
+        assert len(captured.captured_queries) == 6
+        client = _fresh(api, cast.maker_ann)
+        with django_assert_num_queries(6):
+            response = client.get(self.url.format(long.pk))
+        assert len(response.json()["results"]) == 50

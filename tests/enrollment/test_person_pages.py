@@ -109,7 +109,8 @@ def test_the_person_page_shows_who_changed_the_record(client, cast, person_in_a)
         Person.objects.filter(pk=person_in_a.pk).update(name="李明明")
     html = _html(client.get(detail_url(person_in_a)))
     assert "maker_ann" in html
-    assert "姓名" in html  # the changed field, never its old or new value in the timeline
+    assert "姓名" in html  # the changed field, with its old and new value (ID-like numbers masked)
+    assert "李明明" in html
 
 
 # --- Unmasking the ID number ------------------------------------------------------------------
