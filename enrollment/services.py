@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +50,7 @@ from socialsec.core.exceptions import (
 )
 from socialsec.core.identifiers import credit_code_error_message
 from socialsec.core.models import AdministrativeDivision
-from socialsec.core.parameters import param, parameter_trace, params_for
+from socialsec.core.parameters import ParameterValue, param, parameter_trace, params_for
 from socialsec.core.scoping import assigned_township_ids, can_see_whole_county, get_visible_or_404
 from socialsec.lib.credit_code import CreditCodeError, parse_credit_code
 
@@ -776,25 +776,38 @@ _SUBSIDY_THRESHOLD = "resident_pension.contribution_subsidy.higher_grade_thresho
 _SUBSIDY_HIGHER = "resident_pension.contribution_subsidy.higher_grade_minimum"
 
 
+# The parameters behind the subsidy, in the order a trace records them (parameters_used).
+RESIDENT_PENSION_SUBSIDY_KEYS = (_GRADES, _SUBSIDY_MINIMUM, _SUBSIDY_THRESHOLD, _SUBSIDY_HIGHER)
+
+
+def resident_pension_subsidy_by_grade(values: Mapping[str, ParameterValue]) -> dict[Decimal, Decimal]:
+    """Each grade in force, in the parameter's order, with its government subsidy (DOMAIN §1.2).
+
+    `values` is params_for(RESIDENT_PENSION_SUBSIDY_KEYS, …). The national rule has two steps:
+    the minimum for grades below the threshold, the higher minimum at or above. Shared by
+    resident_pension_subsidy (one record) and the contributions import (a whole file).
+    """
+    threshold = values[_SUBSIDY_THRESHOLD].decimal()
+    lower, higher = values[_SUBSIDY_MINIMUM].decimal(), values[_SUBSIDY_HIGHER].decimal()
+    return {grade: higher if grade >= threshold else lower for grade in values[_GRADES].decimals()}
+
+
 def resident_pension_subsidy(*, grade: Decimal, region: str, on: dt.date) -> Decimal:
     """The government contribution subsidy for a grade (DOMAIN §1.2), from the parameters in force.
 
-    The grade must be one of the grades in force (400, naming the field). The national rule
-    has two steps: the minimum for grades below the threshold, the higher minimum at or above.
-    Reads every parameter in one query, so an open parameter_trace() records all of them.
+    The grade must be one of the grades in force (400, naming the field); the amounts are
+    those of resident_pension_subsidy_by_grade. Reads every parameter in one query, so an
+    open parameter_trace() records all of them.
     """
-    values = params_for([_GRADES, _SUBSIDY_MINIMUM, _SUBSIDY_THRESHOLD, _SUBSIDY_HIGHER], region, on)
-    grades = values[_GRADES].decimals()
-    if grade not in grades:
+    by_grade = resident_pension_subsidy_by_grade(params_for(RESIDENT_PENSION_SUBSIDY_KEYS, region, on))
+    if grade not in by_grade:
         raise InvalidInput(
             _("%(grade)s is not a contribution grade in force; the grades are %(grades)s.")
-            % {"grade": grade, "grades": ", ".join(str(g) for g in grades)},
+            % {"grade": grade, "grades": ", ".join(str(g) for g in by_grade)},
             field="grade",
             rule="resident_pension_grades",
         )
-    if grade >= values[_SUBSIDY_THRESHOLD].decimal():
-        return values[_SUBSIDY_HIGHER].decimal()
-    return values[_SUBSIDY_MINIMUM].decimal()
+    return by_grade[grade]
 
 
 @transaction.atomic

@@ -60,3 +60,26 @@ class FileMaker:
             archive.writestr("[Content_Types].xml", "<Types/>")
             archive.writestr("xl/worksheets/sheet1.xml", b"0" * (50 * 1024 * 1024))
         return path
+
+
+# Headers of the special-group and employer lists, as civil affairs and market regulation send them.
+SPECIAL_GROUPS_HEADER = ["公民身份号码", "姓名", "人员类别", "残疾等级", "起始日期", "终止日期", "来源部门"]
+EMPLOYERS_HEADER = ["统一社会信用代码", "单位名称", "企业划型", "所属行业", "所属乡镇"]
+
+# Headers of the enrollment and contribution batches, as the service centres keep them.
+ENROLLMENTS_HEADER = ["公民身份号码", "姓名", "险种", "参保日期", "单位统一社会信用代码"]
+CONTRIBUTIONS_HEADER = [
+    "公民身份号码",
+    "姓名",
+    "险种",
+    "缴费年度",
+    "缴费档次",
+    "缴费基数",
+    "个人缴费金额",
+    "集体补助",
+    "代缴金额",
+    "代缴资金来源",
+    "缴费主体",
+    "缴费日期",
+    "是否补缴",
+]

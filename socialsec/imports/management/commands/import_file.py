@@ -38,7 +38,11 @@ class Command(BaseCommand):
         parser.add_argument("--language", choices=["zh-hans", "en"], default="zh-hans")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        translation.activate(options["language"])
+        # Only for this command: call_command from code or tests must get its own language back.
+        with translation.override(options["language"]):
+            self._import(**options)
+
+    def _import(self, **options: Any) -> None:
         user = User.objects.filter(username=options["user"], is_active=True).first()
         if user is None:
             raise CommandError(_("No active user %(name)s.") % {"name": options["user"]})
