@@ -21,6 +21,7 @@ from socialsec.imports.choices import ImportStatus
 from socialsec.imports.kinds import get_kind, kind_infos
 from socialsec.imports.messages import error_message, failure_message
 from socialsec.imports.models import ImportBatch, ImportRowError
+from socialsec.imports.selectors import refuse_full_values, sees_full_values, sensitive_labels, shown_value
 
 VIEW_PERMISSION = "imports.view_importbatch"
 
@@ -83,8 +84,14 @@ class ImportRowErrorOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "row", "column", "value", "code", "params", "reason"]
         read_only_fields = fields
 
+    def to_representation(self, error: ImportRowError) -> dict[str, Any]:
+        data = super().to_representation(error)
+        data["value"] = shown_value(error.value, error.column, self.context["labels"], self.context["full"])
+        return data
+
     def get_reason(self, error: ImportRowError) -> str:
-        return error_message(self.context.get("kind"), error.code, error.params, error.value)
+        value = shown_value(error.value, error.column, self.context["labels"], self.context["full"])
+        return error_message(self.context.get("kind"), error.code, error.params, value)
 
 
 class ErrorPagination(KeysetPagination):
@@ -168,7 +175,13 @@ class ImportRowErrorListApi(TownshipScopedApi):
         batch = self.get_object()
         _errors_known(batch)
         page = self.paginate_queryset(ImportRowError.objects.filter(batch=batch))
-        serializer = ImportRowErrorOutputSerializer(page, many=True, context={"kind": get_kind(batch.kind)})
+        kind = get_kind(batch.kind)
+        context = {
+            "kind": kind,
+            "labels": sensitive_labels(kind),
+            "full": sees_full_values(batch, request.user),
+        }
+        serializer = ImportRowErrorOutputSerializer(page, many=True, context=context)
         return self.get_paginated_response(serializer.data)
 
 
@@ -184,6 +197,7 @@ class ImportErrorWorkbookApi(TownshipScopedApi):
     def get(self, request: Request, pk: int) -> FileResponse:
         batch = self.get_object()
         _errors_known(batch)
+        refuse_full_values(batch, request.user)
         path = services.import_error_workbook(batch)
         return FileResponse(open(path, "rb"), as_attachment=True, filename=f"import-{batch.pk}-errors.xlsx")
 

@@ -21,7 +21,12 @@ from socialsec.imports.forms import ImportUploadForm
 from socialsec.imports.kinds import get_kind
 from socialsec.imports.messages import failure_message
 from socialsec.imports.models import ImportBatch
-from socialsec.imports.selectors import import_batches_for, import_error_rows
+from socialsec.imports.selectors import (
+    import_batches_for,
+    import_error_rows,
+    refuse_full_values,
+    sees_full_values,
+)
 
 VIEW = "imports.view_importbatch"
 ADD = services.UPLOAD_PERMISSION
@@ -47,8 +52,8 @@ def _after(raw: str | None) -> tuple[int, int] | None:
     return row, error_id
 
 
-def _error_page(batch: ImportBatch, after: tuple[int, int] | None) -> dict:
-    rows = import_error_rows(batch=batch, after=after, limit=PAGE_SIZE)
+def _error_page(request: HttpRequest, batch: ImportBatch, after: tuple[int, int] | None) -> dict:
+    rows = import_error_rows(batch=batch, user=request.user, after=after, limit=PAGE_SIZE)
     more = rows[PAGE_SIZE - 1] if len(rows) > PAGE_SIZE else None
     return {"error_rows": rows[:PAGE_SIZE], "next_after": f"{more.row}:{more.id}" if more else None}
 
@@ -107,9 +112,10 @@ def _detail_context(request: HttpRequest, batch: ImportBatch) -> dict:
         and batch.status in (ImportStatus.UPLOADED, ImportStatus.VALIDATED, ImportStatus.REJECTED),
         "failure": failure_message(batch.failure_code) if batch.failure_code else "",
         "errors_known": errors_known,
+        "may_download_rows": sees_full_values(batch, request.user),
     }
     if errors_known:
-        context.update(_error_page(batch, None))
+        context.update(_error_page(request, batch, None))
     return context
 
 
@@ -143,7 +149,7 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """The next page of bad rows, in place of the "more" row."""
     batch = _batch(request, pk)
-    context = {"batch": batch, **_error_page(batch, _after(request.GET.get("after")))}
+    context = {"batch": batch, **_error_page(request, batch, _after(request.GET.get("after")))}
     return render(request, "imports/_error_rows.html", context)
 
 
@@ -153,6 +159,7 @@ def batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def batch_errors_xlsx(request: HttpRequest, pk: int) -> FileResponse:
     batch = _batch(request, pk)
+    refuse_full_values(batch, request.user)
     path = services.import_error_workbook(batch)
     return FileResponse(open(path, "rb"), as_attachment=True, filename=f"import-{batch.pk}-errors.xlsx")
 
