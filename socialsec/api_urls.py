@@ -110,4 +110,5 @@ urlpatterns = [
         name="api-coverage-village-not-enrolled",
     ),
     path("", include("socialsec.imports.api_urls")),
+    path("", include("benefits.api_urls")),
 ]

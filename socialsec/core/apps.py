@@ -10,7 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from socialsec.core import roles
+        from socialsec.core import audit, roles
+
+        # Every audit event table refuses TRUNCATE too (UPDATE/DELETE: PGHISTORY_APPEND_ONLY).
+        audit.guard_event_tables()
 
         # Groups and their permissions follow the code after every migrate. Each app's
         # permissions exist only after its own post_migrate, so sync after every app.

@@ -31,6 +31,10 @@ _READ_ENROLLMENT = [
     "enrollment.view_personalaccount",
 ]
 
+# Payout rosters (issue 4; DOMAIN §8.2): each post holds the permission of its step on each roster
+# kind; segregation of duties between the posts is socialsec.rosters.workflow's.
+_VIEW_ROSTERS = ["benefits.view_payoutroster"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: [
         *_READ_REGISTRY,
@@ -53,6 +57,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.add_enrollment",
         "enrollment.change_enrollment",
         "enrollment.add_contributionrecord",
+        # The maker: generates, submits (and cancels) rosters.
+        *_VIEW_ROSTERS,
+        "benefits.add_payoutroster",
+        "benefits.submit_payoutroster",
     ],
     Role.SECTION_CHIEF: [
         *_READ_REGISTRY,
@@ -65,11 +73,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Ending a relationship (death, dual receipt, transfer) has money consequences: a chief decides.
         *_READ_ENROLLMENT,
         "enrollment.terminate_enrollment",
+        # The checker: checks submitted rosters, or returns them.
+        *_VIEW_ROSTERS,
+        "benefits.check_payoutroster",
     ],
-    Role.LEADER_IN_CHARGE: [*_READ_REGISTRY, *_READ_ENROLLMENT],
-    Role.FINANCE: [*_READ_REGISTRY],
-    Role.ACCOUNTANT: [*_READ_REGISTRY],
-    Role.CASHIER: [*_READ_REGISTRY],
+    # The approver: approves checked rosters, or returns them.
+    Role.LEADER_IN_CHARGE: [
+        *_READ_REGISTRY,
+        *_READ_ENROLLMENT,
+        *_VIEW_ROSTERS,
+        "benefits.approve_payoutroster",
+    ],
+    # Finance records the bank's receipt; the accountant prepares the payment, the cashier releases it.
+    Role.FINANCE: [*_READ_REGISTRY, *_VIEW_ROSTERS, "benefits.record_bank_receipt_payoutroster"],
+    Role.ACCOUNTANT: [*_READ_REGISTRY, "benefits.prepare_payment_payoutroster"],
+    Role.CASHIER: [*_READ_REGISTRY, "benefits.pay_payoutroster"],
     Role.AUDITOR: [
         *_READ_REGISTRY,
         "core.unmask_personal_data",
@@ -77,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_READ_FEE_RELIEF,
         "imports.view_importbatch",
         *_READ_ENROLLMENT,
+        *_VIEW_ROSTERS,
     ],
     Role.COUNTY_LEADER: ["core.view_administrativedivision"],
     Role.ADMIN: [
@@ -98,6 +117,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enrollment.view_feereliefpolicy",
         "enrollment.add_feereliefpolicy",
         "enrollment.change_feereliefpolicy",
+        # Background schedules (django-celery-beat's database scheduler), e.g. the nightly coverage refresh.
+        "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",
+        "django_celery_beat.view_crontabschedule",
+        "django_celery_beat.add_crontabschedule",
+        "django_celery_beat.change_crontabschedule",
     ],
 }
 

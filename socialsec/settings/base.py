@@ -258,6 +258,7 @@ SPECTACULAR_SETTINGS = {
         "SpecialGroupEnum": "enrollment.choices.SpecialGroup",
         "CategorySourceEnum": "enrollment.choices.CategorySource",
         "CardStatusEnum": "enrollment.choices.CardStatus",
+        "RosterStatusEnum": "socialsec.rosters.choices.RosterStatus",
     },
 }
 
@@ -270,6 +271,9 @@ import pghistory  # noqa: E402 - settings read this app's config classes
 PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
 PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
+# The audit trail is append-only: every event table refuses UPDATE and DELETE (pghistory's Protect
+# trigger); socialsec.core.audit adds the TRUNCATE guard pghistory does not cover.
+PGHISTORY_APPEND_ONLY = True
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

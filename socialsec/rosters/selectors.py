@@ -1,0 +1,78 @@
+"""Reads for every roster kind: the timeline of steps and the steps a user may take now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from socialsec.rosters.choices import RosterStatus, RosterStep
+from socialsec.rosters.workflow import STEP_BY_METHOD, STEPS
+
+if TYPE_CHECKING:
+    from socialsec.core.models import User
+    from socialsec.rosters.models import RosterBase
+
+# The select_related a roster page or list needs: every post's holder and the township.
+ROSTER_RELATED = (
+    "township",
+    "created_by",
+    "made_by",
+    "checked_by",
+    "approved_by",
+    "prepared_by",
+    "released_by",
+    "settled_by",
+    "returned_by",
+    "cancelled_by",
+)
+
+
+def available_steps(roster: RosterBase, user: User) -> list[str]:
+    """The steps (API action names) this user may take on the roster now, in workflow order.
+
+    From the transitions' sources, conditions and permissions (role and segregation of duties):
+    no query once the user's permissions are cached.
+    """
+    names = {STEP_BY_METHOD[t.name].name for t in roster.get_available_user_status_transitions(user)}
+    return [name for name in STEPS if name in names]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    step: str
+    step_label: str
+    status: str
+    status_label: str
+    at: dt.datetime
+    by: str
+    note: str
+
+
+def roster_timeline(roster: RosterBase) -> list[TimelineEntry]:
+    """Who took which step and when, with the notes, oldest first, from the audit trail.
+
+    One query: the roster's row versions written under a step's context (services set it).
+    """
+    events = (
+        roster.events.filter(pgh_context__metadata__has_key="step")
+        .select_related("pgh_context")
+        .order_by("pgh_id")
+        .only("pgh_id", "pgh_obj_id", "pgh_created_at", "status", "pgh_context__metadata")
+    )
+    entries = []
+    for event in events:
+        metadata = event.pgh_context.metadata
+        step = metadata.get("step", "")
+        entries.append(
+            TimelineEntry(
+                step=step,
+                step_label=str(RosterStep(step).label) if step in RosterStep.values else step,
+                status=event.status,
+                status_label=str(RosterStatus(event.status).label),
+                at=event.pgh_created_at,
+                by=str(metadata.get("actor", "")),
+                note=str(metadata.get("note") or ""),
+            )
+        )
+    return entries
