@@ -327,6 +327,42 @@ EMPLOYEE_PENSION = [
     for age, months in (("60", "139"), ("55", "170"), ("50", "195"))
 ]
 
+# DOMAIN §2.2 [S27] (C): contribution rates and base. DOMAIN quotes secondary summaries of
+# 国办发〔2019〕13号 and 国发〔2005〕38号 without effective dates; the dates below are those
+# documents' own start dates, unconfirmed. The personal-account interest rate is announced
+# yearly and DOMAIN gives no figure: it is not seeded, and a calculation needing it says so.
+_GUOBAN_2019_13 = "国办发〔2019〕13号"
+_S27_NOTE = "DOMAIN §2.2 [S27] (C): secondary summaries; the original text and the date are unconfirmed."
+EMPLOYEE_CONTRIBUTION = [
+    _row(key, "decimal", value, unit="ratio", since=since, tag="S27", doc=doc, confidence="C", note=_S27_NOTE)
+    for key, value, since, doc in (
+        ("employee_pension.contribution_rate.employer", "0.16", "2019-05-01", _GUOBAN_2019_13),
+        ("employee_pension.contribution_rate.individual", "0.08", "2006-01-01", _GUOFA_2005_38),
+        ("employee_pension.contribution_base.floor_ratio", "0.60", "2019-05-01", _GUOBAN_2019_13),
+        ("employee_pension.contribution_base.ceiling_ratio", "3.00", "2019-05-01", _GUOBAN_2019_13),
+        ("employee_pension.flexible_worker.contribution_rate", "0.20", "2006-01-01", _GUOFA_2005_38),
+        ("employee_pension.flexible_worker.personal_account_rate", "0.08", "2006-01-01", _GUOFA_2005_38),
+    )
+] + [
+    # DOMAIN §2.2 [S3 Art6] (A): the 1999 rates; today's temporarily reduced rates are unconfirmed.
+    _row(
+        key,
+        "decimal",
+        value,
+        unit="ratio",
+        since="1999-01-22",
+        tag="S3",
+        doc="失业保险条例 Art6",
+        url=S["S3"],
+        confidence="A",
+        note="The 1999 rate; the current temporarily reduced rates are unconfirmed (DOMAIN §2.2).",
+    )
+    for key, value in (
+        ("unemployment_benefit.contribution_rate.employer", "0.02"),
+        ("unemployment_benefit.contribution_rate.individual", "0.01"),
+    )
+]
+
 # DOMAIN §2.3 [S19] (B): the 2024 retirement-age decision, in force 2025-01-01.
 _RETIREMENT = "employee_pension.retirement"
 _REFORM = {"since": "2025-01-01", "tag": "S19", "doc": RETIREMENT_DECISION, "url": S["S19"]}
@@ -487,12 +523,393 @@ SOCIAL_ASSISTANCE = [
     ),
 ]
 
+# --- Benefits (issue 4): DOMAIN §1.3-§1.6, §3, §5.4; read by benefits/calculations -------------
+# Loaded by core/migrations/0007_benefit_parameters. Local figures that DOMAIN does not give are
+# NOT seeded; a county (or prefecture, province) adds them and a calculation that needs one
+# answers MissingParameter (409) naming the key until it does:
+#   resident_pension.long_contribution_topup.per_year   yuan/month per contribution year above
+#                                                       threshold_years, read only when enabled
+#   general.minimum_wage.monthly                        the monthly minimum wage (DOMAIN §3.3)
+#   minimum_living_allowance.standard.urban             the urban 低保 standard, the floor of the
+#                                                       unemployment benefit [S2 Art47]
+#   unemployment_subsidy.amount_tiers                   local subsidy amounts (Jinan below)
+
+_S_BENEFITS = {
+    "S6": (
+        "https://github.com/LawRefBook/Laws/blob/2f4c5c2/DLC/广东地方法规/地方性法规/广东/"
+        "广东省失业保险条例(2022-06-01).md"
+    ),
+    "S13": "http://m.bbbaike.com/baike/techan/1268936.html",
+    "S16b": "https://wodefinance.com/TianTianFund/rakerguqbw.html",
+    "S18": "http://uianet.net/dictionary/b16649556.html",
+    "S23": "http://www.chinahumanrights.org/Messages/Focus/58/5/t20110907_792237.htm",
+    "S29_JINAN": "http://wap.vmaya.com/socfnews/topic/tskey/sn9375316109117487199.html",
+}
+_GUANGDONG_UI = "广东省失业保险条例 (2022-06-01)"
+_UI_REGULATION = "失业保险条例"
+
+
+def _local_row(region: str, key: str, kind: str, value: Any, **fields: Any) -> dict[str, Any]:
+    """A row of a province or prefecture that DOMAIN gives as data (e.g. Guangdong's table)."""
+    return {**_row(key, kind, value, **fields), "region_code": region}
+
+
+_PROXY = "resident_pension.proxy_payment"
+_TRANSITION = "resident_pension.transition"
+_TOPUP = "resident_pension.long_contribution_topup"
+
+BENEFITS = [
+    # DOMAIN §5.4, E9: whether the death month itself is paid is a local rule.
+    _row(
+        "general.death.death_month_payable",
+        "boolean",
+        True,
+        since="2000-01-01",
+        confidence="unconfirmed",
+        note="true: paid through the death month, stopped from the next; false: stopped from the "
+        "death month (DOMAIN §5.4, E9, §10 item 4).",
+    ),
+    # DOMAIN §1.4: local basic pension = national minimum + provincial top-up + county top-up.
+    _row(
+        "resident_pension.basic_pension.provincial_topup",
+        "decimal",
+        "0",
+        unit="yuan_per_month",
+        since=_SINCE_2014,
+        confidence="unconfirmed",
+        note="Placeholder 0: the province sets its own top-up at its xx0000 code (DOMAIN §1.4).",
+    ),
+    _row(
+        "resident_pension.basic_pension.county_topup",
+        "decimal",
+        "0",
+        unit="yuan_per_month",
+        since=_SINCE_2014,
+        confidence="unconfirmed",
+        note="Placeholder 0: the county sets its own top-up at its county code (DOMAIN §1.4).",
+    ),
+    # DOMAIN §1.4 [S16] (B): a local top-up for more than 15 years; the amounts are unconfirmed.
+    _row(
+        f"{_TOPUP}.enabled",
+        "boolean",
+        False,
+        since=_SINCE_2014,
+        tag="S16",
+        doc=GUOFA_2014_8,
+        url=S["S16"],
+        confidence="unconfirmed",
+        note="Off unless configured: a county sets true and adds "
+        "resident_pension.long_contribution_topup.per_year (yuan/month per year above the threshold).",
+    ),
+    _row(
+        f"{_TOPUP}.threshold_years",
+        "integer",
+        15,
+        unit="years",
+        since=_SINCE_2014,
+        tag="S16",
+        doc=GUOFA_2014_8,
+        url=S["S16"],
+        confidence="B",
+        note="Years above this count for the top-up (DOMAIN §1.4: 'more than 15 years').",
+    ),
+    # DOMAIN §1.5 transitional rules [S16] (B), by the person's age when the local scheme began.
+    _row(
+        f"{_TRANSITION}.scheme_start",
+        "year_month",
+        "2009-01",
+        since="2009-01-01",
+        tag="S23",
+        url=_S_BENEFITS["S23"],
+        confidence="unconfirmed",
+        note="The year of the new rural pension pilot (DOMAIN §1.4 table) as a national default; "
+        "each county began on its own date: set it at the county code. The month is unconfirmed.",
+    ),
+    _row(
+        f"{_TRANSITION}.years_to_go_threshold",
+        "integer",
+        15,
+        unit="years",
+        since=_SINCE_2014,
+        tag="S16",
+        doc=GUOFA_2014_8,
+        url=S["S16"],
+        confidence="B",
+        note="Fewer years than this to the pension age when the scheme began: pay every year, "
+        "back-payment allowed (DOMAIN §1.5, E6).",
+    ),
+    _row(
+        f"{_TRANSITION}.backpay_cap_years",
+        "integer",
+        15,
+        unit="years",
+        since=_SINCE_2014,
+        tag="S16",
+        doc=GUOFA_2014_8,
+        url=S["S16"],
+        confidence="B",
+        note="With back-payment, the total paid must not exceed this many years (DOMAIN §1.5).",
+    ),
+    _row(
+        f"{_TRANSITION}.pension_without_contribution_at_start",
+        "boolean",
+        True,
+        since=_SINCE_2014,
+        tag="S16b",
+        url=_S_BENEFITS["S16b"],
+        confidence="unconfirmed",
+        note="Already at the pension age when the scheme began and not receiving another basic "
+        "pension: the basic pension without contributing (DOMAIN §1.5; details unconfirmed).",
+    ),
+    # DOMAIN §1.6 Art 8 [S18] (B): the refund excludes government subsidies; whether proxy-paid
+    # (代缴) money counts as one is not said.
+    _row(
+        "resident_pension.dual_receipt.proxy_payment_refunded",
+        "boolean",
+        False,
+        since=_SINCE_2014,
+        tag="S18",
+        url=_S_BENEFITS["S18"],
+        confidence="unconfirmed",
+        note="Whether the proxy-payment part of the account is refunded on a dual-receipt closure "
+        "(DOMAIN §1.6 Art 8, E7).",
+    ),
+    # DOMAIN §1.3 [S12, S13] (B): 代缴 at the full minimum grade for difficult groups.
+    _row(
+        f"{_PROXY}.grade_amount",
+        "decimal",
+        "100",
+        unit="yuan_per_year",
+        since=_SINCE_2014,
+        tag="S13",
+        url=_S_BENEFITS["S13"],
+        confidence="B",
+        note="The grade proxy-paid in full; kept when the minimum grade rises (DOMAIN §1.3, E2).",
+    ),
+    _row(
+        f"{_PROXY}.rules",
+        "table",
+        [
+            {"category": "minimum_living_allowance", "share": "full"},
+            {"category": "extreme_poverty_support", "share": "full"},
+            {"category": "returned_to_poverty", "share": "full"},
+            {"category": "severe_disability", "share": "full"},
+        ],
+        since=_SINCE_2014,
+        tag="S13",
+        url=_S_BENEFITS["S13"],
+        confidence="B",
+        note="One entry per special group: share full (grade_amount) or partial with partial_amount, "
+        'e.g. {"category": "low_income", "share": "partial", "partial_amount": "50"}. The 兵团 '
+        "list (B, local); the national document extending 代缴 to 低保/特困/返贫致贫 is unconfirmed "
+        "(DOMAIN §1.3).",
+    ),
+    _row(
+        f"{_PROXY}.precedence",
+        "text",
+        "highest_amount",
+        since=_SINCE_2014,
+        confidence="unconfirmed",
+        note="highest_amount (full beats partial; ties by table order) | table_order: which rule "
+        "applies to a person in several groups; paid once a year either way (DOMAIN §1.3).",
+    ),
+    _row(
+        f"{_PROXY}.with_contribution_subsidy",
+        "boolean",
+        True,
+        since=_SINCE_2014,
+        confidence="unconfirmed",
+        note="Whether a proxy-paid year also gets the contribution subsidy (DOMAIN §1.3, E2).",
+    ),
+    _row(
+        f"{_PROXY}.age_basis",
+        "text",
+        "age_reached_in_year",
+        since=_SINCE_2014,
+        confidence="unconfirmed",
+        note="How 'aged 16-59 in the year' is read: age_reached_in_year (year - birth year, the age "
+        "on 31 December) | age_on_january_1 (DOMAIN §0.5, §1.3).",
+    ),
+    # DOMAIN §3.3: the province sets the amount; the national target is 90% of the minimum wage.
+    _row(
+        "unemployment_benefit.minimum_wage_ratio",
+        "decimal",
+        "0.9",
+        unit="ratio",
+        since="2022-06-27",
+        tag="S28",
+        doc="NDRC 2022 (ndrc.gov.cn …/t20220627_1328819.html, quoted in S28)",
+        url=S["S28"],
+        confidence="B",
+        note="The national target, from the NDRC page's date; the province sets its own (DOMAIN §3.3).",
+    ),
+    # DOMAIN §3.4: a pension start stops it from the pension start month [S2 Art51(4)] (A); for the
+    # other stop conditions DOMAIN gives no month.
+    _row(
+        "unemployment_benefit.stop_month_rule",
+        "text",
+        "month_after_event",
+        since="1999-01-22",
+        confidence="unconfirmed",
+        note="month_after_event | event_month: the first unpaid month after re-employment, "
+        "conscription, emigration, imprisonment or refusing work (DOMAIN §3.4).",
+    ),
+    _row(
+        "unemployment_benefit.missed_checkins_as_reemployment",
+        "integer",
+        0,
+        unit="months",
+        since="1999-01-22",
+        tag="S3",
+        doc="失业保险条例 Art15",
+        url=S["S3"],
+        confidence="A",
+        note="0 = no such rule (the national stop conditions); Guangdong: 2 months running (DOMAIN §3.4).",
+    ),
+    # DOMAIN §3.5: 失业补助金, a temporary policy since 2020 [S29] (B); its end is unconfirmed.
+    _row(
+        "unemployment_subsidy.in_force",
+        "boolean",
+        False,
+        since="1999-01-22",
+        until="2019-12-31",
+        tag="S29",
+        url=_S_BENEFITS["S29_JINAN"],
+        confidence="B",
+        note="No subsidy before the 2020 policy (DOMAIN §3.5).",
+    ),
+    _row(
+        "unemployment_subsidy.in_force",
+        "boolean",
+        True,
+        since="2020-01-01",
+        until="2022-12-31",
+        tag="S29",
+        doc="人社部发〔2020〕40号 (number unconfirmed)",
+        url=_S_BENEFITS["S29_JINAN"],
+        confidence="B",
+        note="DOMAIN gives 2020 and 'after 2022 unconfirmed'; the exact dates are unconfirmed "
+        "(DOMAIN §3.5, §10 item 2). A county whose policy runs longer adds its own rows.",
+    ),
+    _row(
+        "unemployment_subsidy.in_force",
+        "boolean",
+        False,
+        since="2023-01-01",
+        confidence="unconfirmed",
+        note="Whether the policy still exists after 2022 is unconfirmed (DOMAIN §3.5, §10 item 2).",
+    ),
+    _row(
+        "unemployment_subsidy.max_months",
+        "integer",
+        6,
+        unit="months",
+        since="2020-01-01",
+        tag="S29",
+        url=_S_BENEFITS["S29_JINAN"],
+        confidence="B",
+        note="Up to 6 months, paid monthly (DOMAIN §3.5).",
+    ),
+    _row(
+        "unemployment_subsidy.benefit_ratio_cap",
+        "decimal",
+        "0.8",
+        unit="ratio",
+        since="2020-01-01",
+        doc="人社部发〔2020〕40号 (number unconfirmed)",
+        confidence="unconfirmed",
+        note="At most this share of the local unemployment-benefit amount (DOMAIN §3.5, §10 item 2).",
+    ),
+    _row(
+        "unemployment_subsidy.once_only",
+        "boolean",
+        True,
+        since="2020-01-01",
+        tag="S29",
+        url=_S_BENEFITS["S29_JINAN"],
+        confidence="B",
+        note="Paid only once (a Baoding rule, B local; DOMAIN §3.5).",
+    ),
+]
+
+# Provincial and prefecture figures DOMAIN gives as data. Not national, so kept out of SEED_ROWS
+# (whose rows tests/core/test_parameters.py looks up at 000000); the same migration loads them.
+LOCAL_SEED_ROWS = [
+    # DOMAIN §3.2 [S6 Art17] (A): 1 month per full year for years 1-4, then +1 month per full
+    # half-year, at most 24 months. E11: 7 years give 4 + 6 = 10 months.
+    _local_row(
+        "440000",
+        "unemployment_benefit.duration_table",
+        "table",
+        [
+            {"min_years": 1, "max_months": 1, "plus_one_month_per_months": 12},
+            {"min_years": 4, "max_months": 4, "plus_one_month_per_months": 6},
+            {"min_years": 14, "max_months": 24},
+        ],
+        since="2022-06-01",
+        tag="S6",
+        doc=f"{_GUANGDONG_UI} Art17",
+        url=_S_BENEFITS["S6"],
+        confidence="A",
+        note="Rows: from min_years, max_months plus one month per full plus_one_month_per_months "
+        "of contribution beyond min_years (DOMAIN §3.2).",
+    ),
+    _local_row(
+        "440000",
+        "unemployment_benefit.minimum_wage_ratio",
+        "decimal",
+        "0.9",
+        unit="ratio",
+        since="2022-06-01",
+        tag="S6",
+        doc=f"{_GUANGDONG_UI} Art19",
+        url=_S_BENEFITS["S6"],
+        confidence="A",
+        note="90% of the minimum wage of the prefecture where the benefit is received (DOMAIN §3.3).",
+    ),
+    _local_row(
+        "440000",
+        "unemployment_benefit.missed_checkins_as_reemployment",
+        "integer",
+        2,
+        unit="months",
+        since="2022-06-01",
+        tag="S6",
+        doc=_GUANGDONG_UI,
+        url=_S_BENEFITS["S6"],
+        confidence="A",
+        note="Missing the check-in two months running without good reason counts as re-employment "
+        "(DOMAIN §3.4).",
+    ),
+    # DOMAIN §3.5 [S29] (B, local): Jinan 800 (>= 1 year, left voluntarily); 500 (< 1 year, or the
+    # benefit ran out). Baoding's 679 / 605 is not seeded: DOMAIN does not say which group gets which.
+    _local_row(
+        "370100",
+        "unemployment_subsidy.amount_tiers",
+        "table",
+        [
+            {"situations": ["left_voluntarily"], "amount": "800"},
+            {"situations": ["short_contribution", "benefit_exhausted"], "amount": "500"},
+        ],
+        unit="yuan_per_month",
+        since="2020-01-01",
+        tag="S29",
+        url=_S_BENEFITS["S29_JINAN"],
+        confidence="B",
+        note="First tier matching the situation (left_voluntarily | short_contribution | "
+        "benefit_exhausted) and optional min/max_contribution_months gives amount or "
+        "ratio_of_benefit (DOMAIN §3.5).",
+    ),
+]
+
 SEED_ROWS: list[dict[str, Any]] = [
     *GENERAL,
     *RESIDENT_PENSION,
     *BASIC_PENSION,
     *EMPLOYEE_PENSION,
+    *EMPLOYEE_CONTRIBUTION,
     *RETIREMENT,
     *UNEMPLOYMENT,
     *SOCIAL_ASSISTANCE,
+    *BENEFITS,
 ]
