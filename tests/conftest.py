@@ -111,3 +111,34 @@ def english_messages():
 
     with translation.override("en"):
         yield
+
+
+# Transactional tests (real commits: threads, a Celery worker, the seeder) empty every table when
+# they end, the policy parameters of the data migrations included; services and the seeder read them.
+_migrated_parameters: list[dict] = []
+
+
+@pytest.fixture(autouse=True)
+def migrated_parameters(request: pytest.FixtureRequest) -> None:
+    """Before a transactional test, put back the policy parameters an earlier one emptied."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    from socialsec.core.models import PolicyParameter
+
+    if PolicyParameter.objects.exists():
+        # The first transactional test of a session finds the migrated rows: keep a copy.
+        if not _migrated_parameters:
+            _migrated_parameters.extend(PolicyParameter.objects.values())
+        return
+    PolicyParameter.objects.bulk_create(PolicyParameter(**row) for row in _migrated_parameters)
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [PolicyParameter]):
+            cursor.execute(statement)

@@ -4,8 +4,9 @@ Apps declare scenarios in `<app>.benchmarks.SCENARIOS`, found the way seeding pa
 Two kinds:
 
 - TimedScenario: `app(ctx)` and `ref(ctx)` each return a comparable result (e.g. a row
-  count). Reported: median seconds of each, ratio = app_s / ref_s, rows per second of the
-  app, and whether the results agreed in every round.
+  count), after an optional untimed `setup(ctx)`. Reported: median seconds of each,
+  ratio = app_s / ref_s, rows per second of the app, and whether the results agreed in
+  every round.
 - RequestScenario: `requests(ctx, rng, n)` returns n (path, cookie) pairs for the app; the
   reference is the same number of requests to /healthz, a view that touches no database.
   Both go to gunicorn with production settings on 127.0.0.1. Reported: median requests per
@@ -62,6 +63,8 @@ class TimedScenario:
     app: Callable[[BenchContext], Any]
     ref: Callable[[BenchContext], Any]
     rows: Callable[[BenchContext], int]
+    # Run once before the rounds, untimed (e.g. building what the app side reads).
+    setup: Callable[[BenchContext], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,8 @@ def run_scenario(ctx: BenchContext, scenario: Scenario) -> dict[str, Any]:
 
 
 def _run_timed(ctx: BenchContext, scenario: TimedScenario) -> dict[str, Any]:
+    if scenario.setup is not None:
+        scenario.setup(ctx)
     app_times, ref_times, same = [], [], True
     for _ in range(ctx.rounds):
         # Interleaved, so drift on the machine (cache, autovacuum, other load) hits both sides.

@@ -9,6 +9,11 @@ apps are found by name, the same way Django finds `admin` modules.
 Everything is set-based: numpy draws whole columns at once, pandas formats them,
 and PostgreSQL takes them through COPY. The same (persons, seed, as_of) always
 produces the same rows, ids included.
+
+Beyond copy_rows, a part may send a long value many rows share once (copy_rows'
+`shared`), have a row-by-row protection trigger checked once for the whole table
+(check_trigger_in_bulk), record its rows as the inactive seeding account
+(system_user_id), and rebuild derived data after the commit (after_load).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,8 +42,9 @@ from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 from pghistory.trigger import Event
 
+from socialsec.core import audit
 from socialsec.core.choices import DivisionLevel
-from socialsec.core.models import AdministrativeDivision
+from socialsec.core.models import AdministrativeDivision, User
 from socialsec.lib.divisions import division_level_and_kind
 
 DEFAULT_COUNTY_NAME = "南昌县"
@@ -46,10 +52,17 @@ DEFAULT_COUNTY_NAME = "南昌县"
 MARKER_PREFIX = "seed_county:"
 # Rows per COPY chunk: bounds the memory of the formatted text without many round trips.
 _COPY_CHUNK_ROWS = 200_000
+# The inactive account that records the synthetic rows (SeedContext.system_user_id).
+SYSTEM_USERNAME = "seed_county"
+SYSTEM_USER_NAME = "synthetic county"
 
 
 class SeedRefused(Exception):
     """The database already holds a registry and --replace was not given."""
+
+
+class SeedInvalid(Exception):
+    """The generated rows break a rule the database would have enforced row by row."""
 
 
 @dataclass
@@ -69,6 +82,11 @@ class SeedContext:
     rows_written: int = 0
     # table -> (CREATE INDEX statements, [(constraint name, definition)]) dropped for the load
     _prepared: dict[str, tuple[list[str], list[tuple[str, str]]]] = field(default_factory=dict)
+    # table -> [(trigger name, query counting the rows the trigger would have refused)]
+    _checked_triggers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # Run by run_seed after the commit and ANALYZE, in order (e.g. rebuilding a rollup).
+    _after_load: list[tuple[str, Callable[[SeedContext], Any]]] = field(default_factory=list)
+    _system_user_id: int | None = None
 
     def rng(self, part: str) -> np.random.Generator:
         """An independent stream per part name: adding or changing a part never moves another's draws."""
@@ -90,29 +108,136 @@ class SeedContext:
         finally:
             self.timings[label] = self.timings.get(label, 0.0) + time.perf_counter() - started
 
-    def copy_rows(self, table: str, columns: Sequence[str], frame: pd.DataFrame) -> int:
+    @property
+    def system_user_id(self) -> int:
+        """The account that records synthetic rows (enrolled_by, recorded_by …): inactive, no roles.
+
+        Users survive --replace, so it is found again rather than made anew, and its id stays put.
+        """
+        if self._system_user_id is None:
+            user = User.objects.filter(username=SYSTEM_USERNAME).first()
+            if user is None:
+                user = User(username=SYSTEM_USERNAME, first_name=SYSTEM_USER_NAME, is_active=False)
+                user.set_unusable_password()  # nobody logs in as the seeder
+                user.save()
+            self._system_user_id = user.pk
+        return self._system_user_id
+
+    def check_trigger_in_bulk(self, table: str, trigger: str, violations_sql: str) -> None:
+        """Switch a row-level protection trigger off for the load and check its rule once, set-based.
+
+        For a trigger that queries its own table per row (e.g. "no overlapping memberships"):
+        with the table's indexes dropped for the load, each row would scan the table. Instead,
+        finish() runs violations_sql (a query returning one count: the rows the trigger would
+        have refused) after the indexes are back, aborts the seed if it is not 0, and switches
+        the trigger on again. Call before the table's first copy_rows.
+        """
+        if table in self._prepared:
+            raise RuntimeError(f"{table} is already loading; register its checked triggers first")
+        self._checked_triggers.setdefault(table, []).append((trigger, violations_sql))
+
+    def after_load(self, label: str, step: Callable[[SeedContext], Any]) -> None:
+        """Run step once the county is committed and analyzed (timed under label)."""
+        self._after_load.append((label, step))
+
+    def copy_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        frame: pd.DataFrame,
+        *,
+        constants: Mapping[str, Any] | None = None,
+        shared: Mapping[str, Sequence[str]] | None = None,
+    ) -> int:
         """COPY the frame's columns into table, inside the caller's transaction; returns the row count.
 
         Missing values (None/NaN/NaT) become NULL; an empty string stays an empty string.
         The first write to a table prepares it for a bulk load (see _prepare); finish() undoes that.
+
+        constants: columns with one value for every row, sent once. shared: columns whose value
+        is one of a few long texts (a JSON snapshot many rows share): the frame's column holds
+        the index of the text in the given list. With either, the frame goes through COPY into
+        a temporary table and one INSERT … SELECT fills the table, so the long text crosses the
+        wire and is parsed (e.g. as jsonb) once rather than once per row.
         """
         self._prepare(table)
+        if constants or shared:
+            return self._copy_through_staging(table, columns, frame, constants or {}, shared or {})
+        with self.timed(f"copy {table}"):
+            self._copy(table, columns, frame)
+        self.rows_written += len(frame)
+        return len(frame)
+
+    def _copy(self, table: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
         quote = connection.ops.quote_name
         sql = (
             f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) "
             "FROM STDIN WITH (FORMAT csv, NULL '\\N')"
         )
-        subset = frame.loc[:, list(columns)]
-        stream = _CsvStream(subset)
+        stream = _CsvStream(frame.loc[:, list(columns)])
         try:
             # The CursorWrapper hands copy_expert to psycopg2's cursor, on Django's connection and
             # therefore inside the surrounding atomic block.
-            with self.timed(f"copy {table}"), connection.cursor() as cursor:
+            with connection.cursor() as cursor:
                 cursor.copy_expert(sql, stream, 1 << 20)  # read 1 MiB at a time
         finally:
             stream.close()
-        self.rows_written += len(subset)
-        return len(subset)
+
+    def _copy_through_staging(
+        self,
+        table: str,
+        columns: Sequence[str],
+        frame: pd.DataFrame,
+        constants: Mapping[str, Any],
+        shared: Mapping[str, Sequence[str]],
+    ) -> int:
+        quote = connection.ops.quote_name
+        staging, lookup = f"seed_staging_{table}", f"seed_shared_{table}"
+        sent = [c for c in columns if c not in constants]
+        with self.timed(f"copy {table}"), connection.cursor() as cursor:
+            # The table's own column types (numeric, dates, …) so the CSV reads as it would there;
+            # a shared column carries the index instead. Temporary: no WAL, gone at commit.
+            typed = ", ".join(quote(c) for c in sent if c not in shared)
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {quote(staging)} ON COMMIT DROP AS "
+                f"SELECT {typed} FROM {quote(table)} WITH NO DATA"
+            )
+            for column in shared:
+                cursor.execute(f"ALTER TABLE {quote(staging)} ADD COLUMN {quote(column)} integer")
+            cursor.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [table],
+            )
+            types = dict(cursor.fetchall())
+            selects, joins = [], []
+            for column in columns:
+                if column in constants:
+                    selects.append(f"%s::{types[column]}")
+                elif column in shared:
+                    alias = quote(f"{lookup}_{column}")
+                    cursor.execute(
+                        f"CREATE TEMPORARY TABLE {alias} ON COMMIT DROP AS "
+                        f"SELECT (n - 1)::integer AS key, value::{types[column]} AS value "
+                        "FROM unnest(%s::text[]) WITH ORDINALITY AS t(value, n)",
+                        [list(shared[column])],
+                    )
+                    selects.append(f"{alias}.value")
+                    joins.append(f"LEFT JOIN {alias} ON {alias}.key = s.{quote(column)}")
+                else:
+                    selects.append(f"s.{quote(column)}")
+            self._copy(staging, sent, frame)
+        # A hash join on each few-row lookup: the typed value is copied, never parsed again.
+        with self.timed(f"insert {table}"), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
+                f"SELECT {', '.join(selects)} FROM {quote(staging)} s {' '.join(joins)}",
+                [constants[c] for c in columns if c in constants],
+            )
+            dropped = [staging, *(f"{lookup}_{column}" for column in shared)]
+            cursor.execute(f"DROP TABLE {', '.join(quote(name) for name in dropped)}")
+        self.rows_written += len(frame)
+        return len(frame)
 
     def _prepare(self, table: str) -> None:
         """Switch off what a bulk load should not pay per row, until finish().
@@ -153,7 +278,7 @@ class SeedContext:
                 [table],
             )
             foreign_keys = cursor.fetchall()
-            for name in history_trigger_names(table):
+            for name in self._triggers_off(table):
                 cursor.execute(f"ALTER TABLE {quote(table)} DISABLE TRIGGER {quote(name)}")
             for name, _definition in foreign_keys:
                 cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
@@ -180,9 +305,21 @@ class SeedContext:
                 # Rows a part wrote through the ORM queue deferred checks, and ALTER TABLE refuses a
                 # table with queued trigger events: run them now (they would run at commit anyway).
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            with self.timed("check triggers"):
+                for table, checks in self._checked_triggers.items():
+                    for name, violations_sql in checks:
+                        cursor.execute(violations_sql)
+                        (violations,) = cursor.fetchone()
+                        if violations:
+                            raise SeedInvalid(
+                                f"{violations} rows of {table} break the rule of trigger {name}"
+                            )
             for table in self._prepared:
-                for name in history_trigger_names(table):
+                for name in self._triggers_off(table):
                     cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER {quote(name)}")
+
+    def _triggers_off(self, table: str) -> list[str]:
+        return history_trigger_names(table) + [name for name, _ in self._checked_triggers.get(table, [])]
 
     @property
     def tables_written(self) -> list[str]:
@@ -244,6 +381,14 @@ class _CsvStream:
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def protection_trigger_name(model: type[models.Model], name: str) -> str:
+    """The database name of a pgtrigger trigger declared on a model (for check_trigger_in_bulk)."""
+    for registered_model, trigger in pgtrigger.registered():
+        if registered_model is model and trigger.name == name:
+            return trigger.get_pgid(registered_model)
+    raise LookupError(f"{model._meta.label} has no trigger {name!r}")
 
 
 def history_trigger_names(table: str) -> list[str]:
@@ -347,7 +492,8 @@ def _truncate_registry() -> None:
     # history of these tables goes with them. Users and their own history stay.
     tables += [m._meta.db_table for m in history_models(tracked)]
     quoted = ", ".join(connection.ops.quote_name(t) for t in dict.fromkeys(tables))
-    with connection.cursor() as cursor:
+    # The audit tables refuse TRUNCATE (socialsec.core.audit) except for this deliberate replacement.
+    with audit.history_truncation_allowed(history_models(tracked)), connection.cursor() as cursor:
         # CASCADE also reaches tables outside Django's models that reference these.
         cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
 
@@ -407,6 +553,10 @@ def run_seed(
     with ctx.timed("analyze"), connection.cursor() as cursor:
         for table in ctx.tables_written:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    # Derived data (rollups) last: its queries then plan on the fresh statistics.
+    for label, step in ctx._after_load:
+        with ctx.timed(label):
+            step(ctx)
     ctx.timings["total"] = time.perf_counter() - started
     return ctx
 

@@ -1,4 +1,4 @@
-"""Households and persons of the synthetic county (called by socialsec.core.seeding.run_seed).
+"""Households and persons of the synthetic county (enrollment.seeding.seed loads them).
 
 Households come first: a size (1-6), a village chosen by population share and a
 composition template (head, spouse, children, parents, grandchildren). Ages hang
@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from enrollment.choices import HouseholdRegistrationType, Relationship, Sex
-from enrollment.models import Household, Person
 from socialsec.core.choices import DivisionKind, DivisionLevel
 from socialsec.core.seeding import SeedContext
 
@@ -73,27 +72,6 @@ _MALE_CHARS = list(
 _FEMALE_CHARS = list(
     "芳娜敏静秀英丽艳娟霞燕玲桂兰萍红梅琳婷雪慧莉颖倩洁晶欣怡佳琪雨思涵梦悦蕾云凤珍玉琴花月香"
 )
-
-
-def seed(ctx: SeedContext) -> None:
-    with ctx.timed("generate registry"):
-        households, persons = build_registry(ctx)
-    ctx.copy_rows(
-        Household._meta.db_table,
-        ["id", "created_at", "updated_at", "number", "township_id", "village_id", "registration_type"],
-        households,
-    )
-    ctx.copy_rows(
-        Person._meta.db_table,
-        [
-            "id", "created_at", "updated_at", "id_number", "name", "sex", "birth_date", "registration_type",
-            "township_id", "village_id", "household_id", "relationship", "death_date", "death_source",
-        ],
-        persons,
-    )
-    ctx.summary["persons"] = len(persons)
-    ctx.summary["households"] = len(households)
-    ctx.summary["dead"] = int(persons["death_date"].notna().sum())
 
 
 def build_registry(ctx: SeedContext) -> tuple[pd.DataFrame, pd.DataFrame]:
