@@ -264,14 +264,14 @@ class Person(TimeStamped):
 
 # Two memberships of one person in the same group may not share a day. An exclusion
 # constraint would say this, but btree_gist is not available on every server we run on;
-# the trigger takes an advisory lock per (person, group), so two concurrent inserts queue.
+# the trigger locks the person's row (FOR NO KEY UPDATE), so two concurrent inserts for one
+# person queue. A row lock lives in the row itself: an advisory lock per row filled the
+# server's shared lock table on a county-wide list (SQLSTATE 53200 beyond ~6,400 rows).
 _PERSON_CATEGORY_NO_OVERLAP = """
     IF NEW.effective_to < NEW.effective_from THEN
         RETURN NEW;  -- person_category_dates_ordered refuses it, with its own name
     END IF;
-    PERFORM pg_advisory_xact_lock(
-        hashtext('enrollment_personcategory|' || NEW.person_id || '|' || NEW.category)
-    );
+    PERFORM 1 FROM enrollment_person WHERE id = NEW.person_id FOR NO KEY UPDATE;
     SELECT c.id INTO clash FROM enrollment_personcategory c
      WHERE c.person_id = NEW.person_id
        AND c.category = NEW.category
