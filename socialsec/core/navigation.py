@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import pgettext_lazy
 
 from socialsec.core.choices import Role
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from socialsec.core.models import User
+
+
+# Where the home page's work queues get their items: `source(user, role) -> list`, one query each.
+# Dotted paths, read when a page is drawn, so core never imports an app (STYLE §3a).
+WORK_QUEUE_SOURCES: list[str] = ["benefits.selectors.roster_work_queue"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,12 @@ NAVIGATION: list[NavItem] = [
         icon="clipboard-check",
     ),
     NavItem(
+        pgettext_lazy("navigation", "Payout rosters"),
+        "benefits:roster_list",
+        permission="benefits.view_payoutroster",
+        icon="journal-check",
+    ),
+    NavItem(
         pgettext_lazy("navigation", "Imports"),
         "imports:batch_list",
         permission="imports.view_importbatch",
@@ -100,3 +112,11 @@ def navigation_for(user: User | AnonymousUser, current_path: str = "") -> list[N
     return [
         NavLink(label=item.label, url=url, icon=item.icon, active=url == current) for item, url in allowed
     ]
+
+
+def work_queue_items(user: User, role: str) -> list:
+    """What waits for this role, from every source; an empty list when nothing does."""
+    items: list = []
+    for source in WORK_QUEUE_SOURCES:
+        items.extend(import_string(source)(user, role))
+    return items

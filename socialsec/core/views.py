@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from socialsec.core.choices import Role
+from socialsec.core.navigation import work_queue_items
 from socialsec.core.roles import FINANCE_POSTS
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
@@ -49,7 +50,12 @@ def work_queue_roles(user: object) -> list[Role]:
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     queues = [
-        {"role": role, "label": role.label, "template": f"core/_queue_{role.value}.html"}
+        {
+            "role": role,
+            "label": role.label,
+            "template": f"core/_queue_{role.value}.html",
+            "items": work_queue_items(request.user, role),
+        }
         for role in work_queue_roles(request.user)
     ]
     return render(request, "core/home.html", {"queues": queues})
