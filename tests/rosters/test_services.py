@@ -80,6 +80,7 @@ def test_a_draft_is_generated_from_a_set_of_lines_with_the_accounts_as_they_are(
     assert [entry.step for entry in roster_timeline(roster)] == ["generate"]
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_generating_needs_the_clerks_permission_and_a_township_of_ones_own(cast):
     with pytest.raises(NotPermitted):
         draft_roster(cast, by=cast.checker_ben)
