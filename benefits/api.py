@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
 from benefits import services
+from benefits.choices import BenefitProgramme
+from benefits.entitlements import BenefitEntitlement, EntitlementStatus
 from benefits.models import PayoutLine, PayoutRoster
+from socialsec.core.api import TownshipScopedApi
+from socialsec.core.models import AdministrativeDivision
 from socialsec.rosters import api as rosters_api
 from socialsec.rosters.choices import RosterStep
 from socialsec.rosters.selectors import ROSTER_RELATED
@@ -66,3 +76,193 @@ STEP_VIEWS = {
     RosterStep.RETURN: PayoutRosterReturnApi,
     RosterStep.CANCEL: PayoutRosterCancelApi,
 }
+
+
+# --- POST /api/rosters/: generate a month's roster ---------------------------------------------------
+
+
+class RosterGenerateInput(serializers.Serializer):
+    programme = serializers.ChoiceField(choices=BenefitProgramme.choices)
+    period = rosters_api.MonthField()
+    township = serializers.RegexField(
+        r"^[0-9]{12}$",
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="12-digit code of the township; empty for a roster of the whole county.",
+    )
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class PayoutRosterListCreateApi(PayoutRosterListApi):
+    """GET: payout rosters in the caller's townships. POST: a clerk generates the month's DRAFT roster
+    of a programme for a township (or the county) from the paying entitlements: 201 with the roster;
+    400 bad input, 403 role, 404 another township, 409 the month has a roster already (named)."""
+
+    @extend_schema(request=RosterGenerateInput, responses={201: rosters_api.RosterDetailOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = RosterGenerateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        township_id = None
+        if data.validated_data["township"]:
+            # An unknown code is the same 404 as another township's (the service decides on -1).
+            found = AdministrativeDivision.objects.filter(code=data.validated_data["township"]).values_list(
+                "pk", flat=True
+            )
+            township_id = next(iter(found), -1)
+        roster = services.roster_generate(
+            programme=data.validated_data["programme"],
+            month=data.validated_data["period"],
+            township_id=township_id,
+            by=request.user,
+            note=data.validated_data["note"],
+        )
+        roster = _ROSTERS.get(pk=roster.pk)
+        body = rosters_api.RosterDetailOutputSerializer(roster, context={"request": request}).data
+        return Response(body, status=201)
+
+
+# --- /api/entitlements/ ---------------------------------------------------------------------------------
+
+_VIEW_ENTITLEMENTS = "benefits.view_benefitentitlement"
+_ENTITLEMENTS = BenefitEntitlement.objects.select_related("person")
+
+
+class EntitlementOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    person = rosters_api.LinePersonSerializer()
+    programme = serializers.CharField()
+    programme_label = serializers.CharField(source="get_programme_display")
+    status = serializers.ChoiceField(choices=EntitlementStatus.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    region = serializers.CharField(help_text="Pooling area whose parameters apply.")
+    basic = serializers.DecimalField(max_digits=12, decimal_places=2)
+    account = serializers.DecimalField(max_digits=12, decimal_places=2)
+    top_up = serializers.DecimalField(max_digits=12, decimal_places=2)
+    monthly_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    start_month = rosters_api.MonthField()
+    stop_month = rosters_api.MonthField(allow_null=True)
+    stop_reason = serializers.CharField()
+    suspended_from = rosters_api.MonthField(allow_null=True)
+    suspension_reason = serializers.CharField()
+    restored_month = rosters_api.MonthField(allow_null=True)
+    backpay_months = serializers.ListField(child=serializers.CharField())
+    backpay_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    rejection_reason = serializers.CharField()
+    applied_by = serializers.IntegerField(source="applied_by_id", allow_null=True)
+    reviewed_by = serializers.IntegerField(source="reviewed_by_id", allow_null=True)
+    approved_by = serializers.IntegerField(source="approved_by_id", allow_null=True)
+
+
+class EntitlementDetailOutputSerializer(EntitlementOutputSerializer):
+    snapshot = serializers.JSONField(help_text="Inputs, results and the parameter rows used.")
+
+
+class EntitlementFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=EntitlementStatus.choices)
+    programme = django_filters.ChoiceFilter(choices=BenefitProgramme.choices)
+    person = django_filters.NumberFilter(field_name="person_id")
+
+
+class EntitlementApplyInput(serializers.Serializer):
+    person = serializers.IntegerField()
+    programme = serializers.ChoiceField(choices=BenefitProgramme.choices)
+    start_month = rosters_api.MonthField(required=False, default=None)
+    receiving_at_scheme_start = serializers.BooleanField(required=False, default=False)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class EntitlementListApi(TownshipScopedApi, generics.ListAPIView):
+    """GET: entitlements in the caller's townships, newest first (filters: status, programme, person).
+    POST: a clerk applies for a person (resident pension): 201; 409 names the refusing rules."""
+
+    queryset = _ENTITLEMENTS
+    required_permission = _VIEW_ENTITLEMENTS
+    serializer_class = EntitlementOutputSerializer
+    filterset_class = EntitlementFilter
+
+    @extend_schema(request=EntitlementApplyInput, responses={201: EntitlementDetailOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = EntitlementApplyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        entitlement = services.entitlement_apply(
+            person_id=data.validated_data["person"],
+            programme=data.validated_data["programme"],
+            start_month=data.validated_data["start_month"],
+            receiving_at_scheme_start=data.validated_data["receiving_at_scheme_start"],
+            note=data.validated_data["note"],
+            by=request.user,
+        )
+        return Response(EntitlementDetailOutputSerializer(entitlement).data, status=201)
+
+
+class EntitlementDetailApi(TownshipScopedApi, generics.RetrieveAPIView):
+    """One entitlement with its snapshot."""
+
+    queryset = _ENTITLEMENTS
+    required_permission = _VIEW_ENTITLEMENTS
+    serializer_class = EntitlementDetailOutputSerializer
+
+
+class EntitlementStepInput(serializers.Serializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000, required=False, default="")
+    month = rosters_api.MonthField(required=False, default=None)
+
+
+# Which inputs each step takes (the rest are ignored).
+_STEP_INPUTS = {
+    "review": ("note",),
+    "approve": ("note",),
+    "reject": ("reason",),
+    "suspend": ("reason", "month", "note"),
+    "restore": ("month", "note"),
+    "stop": ("reason", "month", "note"),
+}
+_STEP_PERMISSIONS = {
+    "review": "benefits.decide_benefitentitlement",
+    "approve": "benefits.decide_benefitentitlement",
+    "reject": "benefits.decide_benefitentitlement",
+    "suspend": "benefits.suspend_benefitentitlement",
+    "restore": "benefits.suspend_benefitentitlement",
+    "stop": "benefits.stop_benefitentitlement",
+}
+
+
+class EntitlementStepApi(TownshipScopedApi):
+    """POST one step; 403 role or segregation of duties (`rule`), 404 elsewhere, 409 wrong state."""
+
+    queryset = _ENTITLEMENTS
+    step: str = ""
+
+    def post(self, request: Request, pk: int) -> Response:
+        data = EntitlementStepInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        inputs = {name: data.validated_data[name] for name in _STEP_INPUTS[self.step]}
+        services.entitlement_take_step(entitlement_id=pk, step=self.step, by=request.user, **inputs)
+        entitlement = self.get_queryset().get(pk=pk)  # the service has scoped it already
+        return Response(EntitlementDetailOutputSerializer(entitlement).data)
+
+
+def _entitlement_step(step: str) -> type[EntitlementStepApi]:
+    name = f"Entitlement{step.capitalize()}Api"
+
+    @extend_schema(request=EntitlementStepInput, responses=EntitlementDetailOutputSerializer)
+    def post(self: EntitlementStepApi, request: Request, pk: int) -> Response:
+        return EntitlementStepApi.post(self, request, pk)
+
+    return type(
+        name,
+        (EntitlementStepApi,),
+        {
+            "step": step,
+            "required_permission": _STEP_PERMISSIONS[step],
+            "post": post,
+            "__doc__": f"POST /api/entitlements/{{id}}/{step}/. {EntitlementStepApi.__doc__}",
+            "__module__": __name__,
+            "__qualname__": name,
+        },
+    )
+
+
+ENTITLEMENT_STEP_VIEWS = {step: _entitlement_step(step) for step in _STEP_INPUTS}

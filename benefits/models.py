@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from benefits.choices import PROGRAMME_NUMBER_PREFIXES, BenefitProgramme
+from benefits.entitlements import BenefitEntitlement  # noqa: F401  (a model of this app)
 from socialsec.rosters.models import RosterBase, RosterLineBase
 
 
@@ -48,6 +49,17 @@ class PayoutLine(RosterLineBase):
         db_index=False,  # the (roster, seq) unique index serves it
     )
     programme = models.CharField(_("programme"), max_length=40, choices=BenefitProgramme.choices)
+    # The entitlement a generated line pays (benefits.services.roster_generate); empty on lines
+    # written from a list.
+    entitlement = models.ForeignKey(
+        "benefits.BenefitEntitlement",
+        verbose_name=_("entitlement"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # lines are found by roster or by (person, period); entitlements never deleted
+    )
 
     class Meta(RosterLineBase.Meta):
         verbose_name = _("payout roster line")

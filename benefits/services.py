@@ -9,18 +9,54 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from benefits.models import PayoutRoster
+import pghistory
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed
+
+from benefits.calculations import (
+    death_stop,
+    death_stop_month_sql,
+    death_stop_sql,
+    resident_pension_amount,
+    resident_pension_amount_sql,
+    resident_pension_eligibility,
+    resident_pension_rates_sql,
+)
+from benefits.calculations.common import add_months, month_start
+from benefits.choices import BenefitProgramme
+from benefits.entitlements import (
+    BenefitEntitlement,
+    EntitlementStatus,
+    StopReason,
+    SuspensionReason,
+)
+from benefits.models import PayoutLine, PayoutRoster
+from enrollment.choices import CLOSED_ENROLLMENT_STATUSES, EnrollmentStatus, PeriodKind, Scheme
+from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted, SegregationOfDutiesViolation
+from socialsec.core.scoping import get_visible_or_404
 from socialsec.rosters import services as rosters
-from socialsec.rosters.services import BankLineResult, LineInput
+from socialsec.rosters.choices import BankResult
+from socialsec.rosters.services import BankLineResult, LineInput, LineSelect
 
 if TYPE_CHECKING:
-    from socialsec.core.models import User
+    from socialsec.core.models import AdministrativeDivision, User
 
 __all__ = [
     "BankLineResult",
     "LineInput",
+    "entitlement_apply",
+    "entitlement_approve",
+    "entitlement_reject",
+    "entitlement_restore",
+    "entitlement_review",
+    "entitlement_stop",
+    "entitlement_suspend",
+    "entitlement_take_step",
     "payout_roster_approve",
     "payout_roster_cancel",
     "payout_roster_check",
@@ -31,6 +67,7 @@ __all__ = [
     "payout_roster_return",
     "payout_roster_submit",
     "payout_roster_take_step",
+    "roster_generate",
 ]
 
 
@@ -93,3 +130,509 @@ def payout_roster_record_bank_receipt(
 
 def payout_roster_take_step(*, roster_id: int, step: str, by: User, note: str = "") -> PayoutRoster:
     return rosters.roster_take_step(model=PayoutRoster, roster_id=roster_id, step=step, by=by, note=note)
+
+
+# --- Entitlements (DOMAIN §8.1 BenefitEntitlement, §8.2) --------------------------------------------
+
+_ADD = "benefits.add_benefitentitlement"
+_DECIDE = "benefits.decide_benefitentitlement"
+_SUSPEND = "benefits.suspend_benefitentitlement"
+_STOP = "benefits.stop_benefitentitlement"
+# The schemes whose pension rules out the resident pension (DOMAIN §1.6 Art 8, E7).
+_OTHER_BASIC_PENSIONS = (Scheme.EMPLOYEE_PENSION, Scheme.GOV_INST_PENSION)
+
+
+def _require(by: User, permission: str, step: str) -> None:
+    if not by.has_perm(permission):
+        raise NotPermitted(
+            _("Your role may not take the step “%(step)s” on an entitlement.") % {"step": step}, rule="role"
+        )
+
+
+def _lock_entitlement(entitlement_id: int, by: User) -> BenefitEntitlement:
+    # Lock before reading the status: two clicks are decided one at a time. Only the entitlement row.
+    return get_visible_or_404(
+        BenefitEntitlement.objects.select_for_update(of=("self",)), by, pk=entitlement_id
+    )
+
+
+def _state_refusal(entitlement: BenefitEntitlement, step: str) -> InvalidState:
+    return InvalidState(
+        _("Entitlement %(id)s is %(status)s; the step “%(step)s” is not possible now.")
+        % {"id": entitlement.pk, "status": entitlement.get_status_display(), "step": step},
+        entitlement_ids=[entitlement.pk],
+        status=entitlement.status,
+        step=step,
+    )
+
+
+def _not_the_applicant(entitlement: BenefitEntitlement, by: User, step: str) -> None:
+    """DOMAIN §8.2 segregation of duties: whoever applied does not review, approve or reject it."""
+    if entitlement.applied_by_id is not None and entitlement.applied_by_id == by.pk:
+        raise SegregationOfDutiesViolation(
+            _("The person who applied for entitlement %(id)s may not take the step “%(step)s” on it.")
+            % {"id": entitlement.pk, "step": step},
+            rule="applicant_not_decider",
+            entitlement_ids=[entitlement.pk],
+        )
+
+
+def _take(
+    entitlement: BenefitEntitlement, method: Any, *, step: str, by: User, note: str, **kwargs: Any
+) -> None:
+    if not can_proceed(method):
+        raise _state_refusal(entitlement, step)
+    # The row-version trigger writes the audit entry; the context says who, which step and why.
+    with pghistory.context(user=by.pk, actor=by.username, step=step, note=note):
+        method(by=by, **kwargs)
+        entitlement.save()
+
+
+def _month(value: dt.date | None) -> dt.date:
+    return month_start(value or timezone.localdate())
+
+
+def _refuse_open_entitlement(person_id: int, programme: str) -> None:
+    existing = (
+        BenefitEntitlement.objects.open()
+        .filter(person_id=person_id, programme=programme)
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        raise InvalidState(
+            _("Person %(person)s already has entitlement %(id)s to this programme; it is %(status)s.")
+            % {"person": person_id, "id": existing.pk, "status": existing.get_status_display()},
+            entitlement_ids=[existing.pk],
+            status=existing.status,
+        )
+
+
+def other_basic_pensions(person_id: int) -> list[str]:
+    """The other basic pensions a person draws: receiving enrollments and paying employee-pension
+    entitlements (the province's figures, benefits.imports employee_pensions). DOMAIN §1.6 Art 8."""
+    from enrollment.models import Enrollment
+
+    drawn = set(
+        Enrollment.objects.filter(
+            person_id=person_id, scheme__in=_OTHER_BASIC_PENSIONS, status=EnrollmentStatus.RECEIVING
+        ).values_list("scheme", flat=True)
+    )
+    if BenefitEntitlement.objects.filter(
+        person_id=person_id, programme=BenefitProgramme.EMPLOYEE_PENSION, status=EntitlementStatus.PAYING
+    ).exists():
+        drawn.add(Scheme.EMPLOYEE_PENSION)
+    return sorted(drawn)
+
+
+@transaction.atomic
+def entitlement_apply(
+    *,
+    person_id: int,
+    programme: str,
+    by: User,
+    start_month: dt.date | None = None,
+    receiving_at_scheme_start: bool = False,
+    note: str = "",
+) -> BenefitEntitlement:
+    """A clerk applies for a person's benefit: APPLIED, with the decision's snapshot.
+
+    Resident pension (DOMAIN §1.4, §1.5, §1.6): the person's open resident-pension enrollment
+    gives the pooling area; the eligibility rule runs for the start month (default: this month)
+    and a refusal is 409 naming every unmet rule (pension age E24, contribution years E6, dual
+    receipt E7, death). The amount is computed for the start month (E1, E4). One open entitlement
+    per person and programme (409 naming it). Employee pensions come from the province's list
+    (benefits.imports), not from an application (400).
+    """
+    from enrollment.models import ContributionRecord, Enrollment, Person, PersonalAccount
+
+    _require(by, _ADD, "apply")
+    if programme != BenefitProgramme.RESIDENT_PENSION:
+        raise InvalidInput(
+            _("Applications are taken for the resident pension; other entitlements are imported."),
+            field="programme",
+        )
+    # The person row is locked so two clerks applying at once are decided one at a time.
+    person = get_visible_or_404(Person.objects.select_for_update(of=("self",)), by, pk=person_id)
+    month = _month(start_month)
+    _refuse_open_entitlement(person.pk, programme)
+    enrollment = (
+        Enrollment.objects.filter(person=person, scheme=Scheme.RESIDENT_PENSION)
+        .exclude(status__in=CLOSED_ENROLLMENT_STATUSES)
+        .first()
+    )
+    if enrollment is None:
+        raise InvalidState(
+            _("Person %(person)s is not enrolled in the resident pension.") % {"person": person.pk},
+            rule="resident_pension.enrolled",
+            person_ids=[person.pk],
+        )
+    region = enrollment.pooling_area
+    years = (
+        ContributionRecord.objects.filter(
+            enrollment__person=person, enrollment__scheme=Scheme.RESIDENT_PENSION, period_kind=PeriodKind.YEAR
+        )
+        .values("period_start")
+        .distinct()
+        .count()
+    )
+    decision = resident_pension_eligibility(
+        region=region,
+        month=month,
+        birth_date=person.birth_date,
+        contribution_years=years,
+        other_basic_pensions=other_basic_pensions(person.pk),
+        receiving_at_scheme_start=receiving_at_scheme_start,
+        death_date=person.death_date,
+    )
+    decision.raise_if_refused(person_ids=[person.pk])
+    account = PersonalAccount.objects.filter(person=person, scheme=Scheme.RESIDENT_PENSION).first()
+    balance = account.balance if account else Decimal("0")
+    calculation = resident_pension_amount(
+        region=region, month=month, account_balance=balance, contribution_years=years
+    )
+    parts = calculation.components
+    entitlement = BenefitEntitlement(
+        person=person,
+        programme=programme,
+        region=region,
+        account_balance=balance,
+        contribution_years=years,
+        basic=parts["basic_pension"],
+        account=parts["account_pension"],
+        top_up=parts["long_contribution_topup"],
+        start_month=month,
+        note=note,
+        snapshot={"eligibility": decision.snapshot, "amount": calculation.snapshot},
+        applied_by=by,
+    )
+    with pghistory.context(user=by.pk, actor=by.username, step="apply", note=note):
+        entitlement.save()
+    return entitlement
+
+
+@transaction.atomic
+def entitlement_review(*, entitlement_id: int, by: User, note: str = "") -> BenefitEntitlement:
+    """A section chief, not the applicant, takes an application up: APPLIED → UNDER_REVIEW."""
+    _require(by, _DECIDE, "review")
+    entitlement = _lock_entitlement(entitlement_id, by)
+    if entitlement.status == EntitlementStatus.UNDER_REVIEW and entitlement.reviewed_by_id == by.pk:
+        return entitlement
+    if not can_proceed(entitlement.review):
+        raise _state_refusal(entitlement, "review")
+    _not_the_applicant(entitlement, by, "review")
+    _take(entitlement, entitlement.review, step="review", by=by, note=note)
+    return entitlement
+
+
+@transaction.atomic
+def entitlement_approve(*, entitlement_id: int, by: User, note: str = "") -> BenefitEntitlement:
+    """A section chief, not the applicant, approves a reviewed application: UNDER_REVIEW → APPROVED,
+    and PAYING at once when the start month has come (later, the first roster's generation does it)."""
+    _require(by, _DECIDE, "approve")
+    entitlement = _lock_entitlement(entitlement_id, by)
+    if entitlement.status in (EntitlementStatus.APPROVED, EntitlementStatus.PAYING) and (
+        entitlement.approved_by_id == by.pk
+    ):
+        return entitlement
+    if not can_proceed(entitlement.approve):
+        raise _state_refusal(entitlement, "approve")
+    _not_the_applicant(entitlement, by, "approve")
+    _take(entitlement, entitlement.approve, step="approve", by=by, note=note, at=timezone.now())
+    if entitlement.start_month <= _month(None):
+        _take(entitlement, entitlement.start_paying, step="start_paying", by=by, note=note)
+    return entitlement
+
+
+@transaction.atomic
+def entitlement_reject(*, entitlement_id: int, by: User, reason: str) -> BenefitEntitlement:
+    """A section chief, not the applicant, rejects an application with written reasons (DOMAIN §8.2)."""
+    _require(by, _DECIDE, "reject")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Give the reason for rejecting the application."), field="reason")
+    entitlement = _lock_entitlement(entitlement_id, by)
+    if entitlement.status == EntitlementStatus.REJECTED and entitlement.decided_by_id == by.pk:
+        return entitlement
+    if not can_proceed(entitlement.reject):
+        raise _state_refusal(entitlement, "reject")
+    _not_the_applicant(entitlement, by, "reject")
+    _take(entitlement, entitlement.reject, step="reject", by=by, note=reason, reason=reason)
+    return entitlement
+
+
+@transaction.atomic
+def entitlement_suspend(
+    *, entitlement_id: int, by: User, reason: str, month: dt.date | None = None, note: str = ""
+) -> BenefitEntitlement:
+    """PAYING → SUSPENDED from `month` (default this month): rosters from then on leave it out (E10)."""
+    _require(by, _SUSPEND, "suspend")
+    if reason not in SuspensionReason.values:
+        raise InvalidInput(_("Choose the reason for the suspension."), field="reason")
+    entitlement = _lock_entitlement(entitlement_id, by)
+    if entitlement.status == EntitlementStatus.SUSPENDED and entitlement.decided_by_id == by.pk:
+        return entitlement
+    _take(
+        entitlement, entitlement.suspend, step="suspend", by=by, note=note, month=_month(month), reason=reason
+    )
+    return entitlement
+
+
+@transaction.atomic
+def entitlement_restore(
+    *, entitlement_id: int, by: User, month: dt.date | None = None, note: str = ""
+) -> BenefitEntitlement:
+    """SUSPENDED → PAYING from `month` (default this month), with back-pay (DOMAIN §8.2, E10).
+
+    The suspended months before `month` that no roster paid are recorded with their amounts
+    (resident pension: each month's own parameters, §1.4); the next roster of `month` or later
+    pays them as back-pay, once.
+    """
+    _require(by, _SUSPEND, "restore")
+    entitlement = _lock_entitlement(entitlement_id, by)
+    restored = _month(month)
+    if entitlement.status == EntitlementStatus.PAYING and (
+        entitlement.decided_by_id == by.pk and entitlement.restored_month == restored
+    ):
+        return entitlement
+    if not can_proceed(entitlement.restore):
+        raise _state_refusal(entitlement, "restore")
+    if restored < entitlement.suspended_from:
+        raise InvalidInput(
+            _("The entitlement is restored from its suspension month or later."), field="month"
+        )
+    paid = set(
+        PayoutLine.objects.filter(
+            person_id=entitlement.person_id, programme=entitlement.programme, roster_cancelled=False
+        ).values_list("period", flat=True)
+    )
+    owed: list[dt.date] = []
+    current = max(entitlement.suspended_from, entitlement.start_month)
+    while current < restored:
+        if current not in paid:
+            owed.append(current)
+        current = add_months(current, 1)
+    amounts = {month_owed: _monthly_amount(entitlement, month_owed) for month_owed in owed}
+    total = sum((calculation[0] for calculation in amounts.values()), Decimal("0"))
+    entitlement.snapshot = {
+        **entitlement.snapshot,
+        "restorations": [
+            *entitlement.snapshot.get("restorations", []),
+            {
+                "restored_month": restored.isoformat(),
+                "suspended_from": entitlement.suspended_from.isoformat(),
+                "months_owed": [m.isoformat() for m in owed],
+                "back_pay": str(total),
+                "months": {m.isoformat(): snapshot for m, (_amount, snapshot) in amounts.items()},
+            },
+        ],
+    }
+    _take(
+        entitlement,
+        entitlement.restore,
+        step="restore",
+        by=by,
+        note=note,
+        month=restored,
+        months_owed=[m.isoformat() for m in owed],
+        amount_owed=total,
+    )
+    return entitlement
+
+
+def _monthly_amount(entitlement: BenefitEntitlement, month: dt.date) -> tuple[Decimal, dict[str, Any]]:
+    """What the entitlement pays for `month`: the resident pension from that month's parameters."""
+    if entitlement.programme == BenefitProgramme.RESIDENT_PENSION:
+        calculation = resident_pension_amount(
+            region=entitlement.region,
+            month=month,
+            account_balance=entitlement.account_balance,
+            contribution_years=entitlement.contribution_years,
+        )
+        return calculation.amount, calculation.snapshot
+    return entitlement.monthly_amount, {
+        "rule": "entitlement.monthly_amount",
+        "amount": str(entitlement.monthly_amount),
+    }
+
+
+@transaction.atomic
+def entitlement_stop(
+    *, entitlement_id: int, by: User, reason: str, month: dt.date | None = None, note: str = ""
+) -> BenefitEntitlement:
+    """Stop an entitlement from `month` (DOMAIN §8.2), with the reason.
+
+    On death the stop month is the death-month rule's (DOMAIN §5.4, E9: died 2025-03-10, the
+    death month payable → stop from 2025-04); the months paid after the last payable one are
+    recorded with their amount as the overpayment to recover.
+    """
+    _require(by, _STOP, "stop")
+    if reason not in StopReason.values:
+        raise InvalidInput(_("Choose the reason for stopping."), field="reason")
+    entitlement = _lock_entitlement(entitlement_id, by)
+    if entitlement.status == EntitlementStatus.STOPPED and entitlement.decided_by_id == by.pk:
+        return entitlement
+    if not can_proceed(entitlement.stop):
+        raise _state_refusal(entitlement, "stop")
+    if reason == StopReason.DEATH:
+        death_date = entitlement.person.death_date
+        if death_date is None:
+            raise InvalidState(
+                _("No death is recorded for person %(person)s.") % {"person": entitlement.person_id},
+                rule="benefit.deceased",
+                entitlement_ids=[entitlement.pk],
+            )
+        paid = dict(
+            PayoutLine.objects.filter(
+                person_id=entitlement.person_id, programme=entitlement.programme, roster_cancelled=False
+            )
+            .exclude(bank_status=BankResult.FAILED)
+            .values_list("period", "net")
+        )
+        decided = death_stop(region=entitlement.region, death_date=death_date, paid_months=paid)
+        stop_month = decided.stop_month
+        entitlement.snapshot = {**entitlement.snapshot, "stop": decided.snapshot}
+    else:
+        stop_month = _month(month)
+        entitlement.snapshot = {
+            **entitlement.snapshot,
+            "stop": {"reason": reason, "stop_month": stop_month.isoformat()},
+        }
+    stop_month = max(stop_month, entitlement.start_month)
+    _take(entitlement, entitlement.stop, step="stop", by=by, note=note, month=stop_month, reason=reason)
+    return entitlement
+
+
+_ENTITLEMENT_STEPS: dict[str, Any] = {
+    "review": entitlement_review,
+    "approve": entitlement_approve,
+    "reject": entitlement_reject,
+    "suspend": entitlement_suspend,
+    "restore": entitlement_restore,
+    "stop": entitlement_stop,
+}
+
+
+def entitlement_take_step(*, entitlement_id: int, step: str, by: User, **inputs: Any) -> BenefitEntitlement:
+    return _ENTITLEMENT_STEPS[step](entitlement_id=entitlement_id, by=by, **inputs)
+
+
+# --- Generating a roster from the paying entitlements (issue 4 "Rosters") -----------------------------
+
+
+def roster_generate(
+    *, programme: str, month: dt.date, township_id: int | None, by: User, note: str = ""
+) -> PayoutRoster:
+    """The month's DRAFT roster of a programme for a township (None: the county), in one statement.
+
+    One line per PAYING entitlement of the programme whose start month has come and whose stop
+    month has not, the person alive in the month by the death-month rule and with a card or an
+    account (the line keeps that account as it is now). Amounts are computed in the INSERT …
+    SELECT: the resident pension from the entitlement (region, account balance at award,
+    contribution years) and the month's parameters (resident_pension_rates_sql), other
+    programmes from the entitlement's split; back-pay of restored months once; deduction 0.
+    APPROVED entitlements whose start month has come start PAYING first (one UPDATE).
+    A month that already has a roster is refused with its number (409).
+    """
+    period = month_start(month)
+
+    def select(township: AdministrativeDivision | None) -> LineSelect:
+        _start_paying_due(programme=programme, period=period, township=township, by=by)
+        return _generation_select(programme=programme, period=period, township=township)
+
+    return rosters.roster_create_draft_from_select(
+        model=PayoutRoster,
+        programme=programme,
+        period=period,
+        township_id=township_id,
+        select=select,
+        by=by,
+        note=note,
+    )
+
+
+def _start_paying_due(
+    *, programme: str, period: dt.date, township: AdministrativeDivision | None, by: User
+) -> int:
+    due = BenefitEntitlement.objects.filter(
+        programme=programme, status=EntitlementStatus.APPROVED, start_month__lte=period
+    )
+    if township is not None:
+        due = due.filter(person__township=township)
+    ids = list(due.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    # The status column is protected (django-fsm): one UPDATE along the approved → paying edge,
+    # which the status-edges trigger allows; the row-version trigger records each row.
+    with pghistory.context(user=by.pk, actor=by.username, step="start_paying"):
+        return BenefitEntitlement.objects.filter(pk__in=ids, status=EntitlementStatus.APPROVED).update(
+            status=EntitlementStatus.PAYING, decided_by=by, updated_at=timezone.now()
+        )
+
+
+def _paying_regions(programme: str, township: AdministrativeDivision | None) -> list[str]:
+    regions = BenefitEntitlement.objects.filter(programme=programme, status=EntitlementStatus.PAYING)
+    if township is not None:
+        regions = regions.filter(person__township=township)
+    return sorted(set(regions.values_list("region", flat=True).distinct().order_by()))
+
+
+def _generation_select(
+    *, programme: str, period: dt.date, township: AdministrativeDivision | None
+) -> LineSelect:
+    from enrollment.models import Person
+
+    quote = connection.ops.quote_name
+    entitlements = quote(BenefitEntitlement._meta.db_table)
+    persons = quote(Person._meta.db_table)
+    lines = quote(PayoutLine._meta.db_table)
+    regions = _paying_regions(programme, township)
+    if not regions:
+        return LineSelect(
+            sql="SELECT 1, 1::bigint, 0::numeric, 0::numeric, 0::numeric, 0::numeric, 0::numeric, '', '', "
+            "1::bigint WHERE false",
+            extra=("entitlement",),
+        )
+    joins, params = [], []
+    death = death_stop_sql(regions=regions, on=period, alias="ds")
+    joins.append(f"JOIN {death.sql} ON ds.region_code = e.region")
+    params += death.params
+    if programme == BenefitProgramme.RESIDENT_PENSION:
+        rates = resident_pension_rates_sql(month=period, regions=regions, alias="rp")
+        joins.append(f"JOIN {rates.sql} ON rp.region_code = e.region")
+        params += rates.params
+        parts = resident_pension_amount_sql(
+            account_balance="e.account_balance", contribution_years="e.contribution_years", alias="rp"
+        )
+        basic, account, top_up = (
+            parts["basic_pension"],
+            parts["account_pension"],
+            parts["long_contribution_topup"],
+        )
+    else:
+        basic, account, top_up = "e.basic", "e.account", "e.top_up"
+    township_rule = "AND p.township_id = %s" if township is not None else ""
+    sql = f"""
+        SELECT row_number() OVER (ORDER BY p.village_id, p.id), e.person_id, {basic}, {account}, {top_up},
+               CASE WHEN e.backpay_amount > 0 AND e.restored_month <= %s AND NOT EXISTS (
+                        SELECT 1 FROM {lines} l
+                        WHERE l.person_id = e.person_id AND l.period >= e.restored_month
+                          AND l.programme = e.programme AND l.back_pay > 0 AND NOT l.roster_cancelled
+                    ) THEN e.backpay_amount ELSE 0 END,
+               0,
+               COALESCE(NULLIF(p.bank_account_number, ''), p.card_number),
+               CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
+               e.id
+        FROM {entitlements} e
+        JOIN {persons} p ON p.id = e.person_id
+        {" ".join(joins)}
+        WHERE e.programme = %s AND e.status = %s AND e.start_month <= %s
+          AND (e.stop_month IS NULL OR e.stop_month > %s)
+          AND (p.bank_account_number <> '' OR p.card_number <> '')
+          AND (p.death_date IS NULL OR %s < {death_stop_month_sql("p.death_date", alias="ds")})
+          {township_rule}
+    """
+    params = [period, *params, programme, EntitlementStatus.PAYING, period, period, period]
+    if township is not None:
+        params.append(township.pk)
+    return LineSelect(sql=sql, params=params, extra=("entitlement",))

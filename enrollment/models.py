@@ -1017,3 +1017,6 @@ class CoverageRollup(models.Model):
         if not self.residents:
             return None
         return (Decimal(self.enrolled) * 100 / Decimal(self.residents)).quantize(Decimal("0.1"))
+
+
+from enrollment.proxy_payment import ProxyPaymentLine, ProxyPaymentRoster  # noqa: E402, F401  (issue 4: 代缴 roster)

@@ -111,4 +111,5 @@ urlpatterns = [
     ),
     path("", include("socialsec.imports.api_urls")),
     path("", include("benefits.api_urls")),
+    path("", include("enrollment.api_proxy_urls")),
 ]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("socialsec.core.urls")),
     path("persons/", include("enrollment.urls")),
     path("imports/", include("socialsec.imports.urls")),
+    path("rosters/", include("benefits.urls_print")),
     path("rosters/", include("benefits.urls")),
     path("api/", include("socialsec.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -33,7 +33,7 @@ _READ_ENROLLMENT = [
 
 # Payout rosters (issue 4; DOMAIN §8.2): each post holds the permission of its step on each roster
 # kind; segregation of duties between the posts is socialsec.rosters.workflow's.
-_VIEW_ROSTERS = ["benefits.view_payoutroster"]
+_VIEW_ROSTERS = ["benefits.view_payoutroster", "enrollment.view_proxypaymentroster"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: [
@@ -61,6 +61,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_VIEW_ROSTERS,
         "benefits.add_payoutroster",
         "benefits.submit_payoutroster",
+        # Proxy-payment (代缴) rosters, the same posts (DOMAIN §1.3).
+        "enrollment.add_proxypaymentroster",
+        "enrollment.submit_proxypaymentroster",
+        # Benefit entitlements (DOMAIN §8.2): the clerk applies.
+        "benefits.view_benefitentitlement",
+        "benefits.add_benefitentitlement",
     ],
     Role.SECTION_CHIEF: [
         *_READ_REGISTRY,
@@ -76,6 +82,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # The checker: checks submitted rosters, or returns them.
         *_VIEW_ROSTERS,
         "benefits.check_payoutroster",
+        "enrollment.check_proxypaymentroster",
+        # Entitlements: reviews, approves or rejects (never the applicant's own), suspends, restores, stops.
+        "benefits.view_benefitentitlement",
+        "benefits.decide_benefitentitlement",
+        "benefits.suspend_benefitentitlement",
+        "benefits.stop_benefitentitlement",
     ],
     # The approver: approves checked rosters, or returns them.
     Role.LEADER_IN_CHARGE: [
@@ -83,11 +95,22 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_READ_ENROLLMENT,
         *_VIEW_ROSTERS,
         "benefits.approve_payoutroster",
+        "enrollment.approve_proxypaymentroster",
+        "benefits.view_benefitentitlement",
     ],
     # Finance records the bank's receipt; the accountant prepares the payment, the cashier releases it.
-    Role.FINANCE: [*_READ_REGISTRY, *_VIEW_ROSTERS, "benefits.record_bank_receipt_payoutroster"],
-    Role.ACCOUNTANT: [*_READ_REGISTRY, "benefits.prepare_payment_payoutroster"],
-    Role.CASHIER: [*_READ_REGISTRY, "benefits.pay_payoutroster"],
+    Role.FINANCE: [
+        *_READ_REGISTRY,
+        *_VIEW_ROSTERS,
+        "benefits.record_bank_receipt_payoutroster",
+        "enrollment.record_bank_receipt_proxypaymentroster",
+    ],
+    Role.ACCOUNTANT: [
+        *_READ_REGISTRY,
+        "benefits.prepare_payment_payoutroster",
+        "enrollment.prepare_payment_proxypaymentroster",
+    ],
+    Role.CASHIER: [*_READ_REGISTRY, "benefits.pay_payoutroster", "enrollment.pay_proxypaymentroster"],
     Role.AUDITOR: [
         *_READ_REGISTRY,
         "core.unmask_personal_data",
@@ -96,6 +119,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "imports.view_importbatch",
         *_READ_ENROLLMENT,
         *_VIEW_ROSTERS,
+        "benefits.view_benefitentitlement",
     ],
     Role.COUNTY_LEADER: ["core.view_administrativedivision"],
     Role.ADMIN: [

@@ -687,3 +687,137 @@ def _insert_lines(roster: RosterBase, lines: Sequence[LineInput], src: str) -> N
         )
         if cursor.rowcount != len(lines):  # the checks above make this unreachable; never pay a partial set
             raise InvalidInput(_("Some lines could not be written."), field="lines")
+
+
+# --- A draft from an SQL SELECT (generation) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineSelect:
+    """The lines of a new draft as one SELECT, for generation in one INSERT … SELECT.
+
+    `sql` yields, in order: seq, person_id, basic, account, top_up, back_pay, deduction,
+    account_number, bank_name, then one column per name in `extra` (further line fields of the
+    concrete line model, e.g. the entitlement paid). Amounts in yuan, 2 places; net is computed.
+    """
+
+    sql: str
+    params: Sequence[Any] = ()
+    extra: Sequence[str] = ()
+
+
+_SELECT_COLUMNS = (
+    "seq", "person_id", "basic", "account", "top_up", "back_pay", "deduction", "account_number", "bank_name",
+)  # fmt: skip
+
+
+@transaction.atomic
+def roster_create_draft_from_select(
+    *,
+    model: type[R],
+    programme: str,
+    period: dt.date,
+    township_id: int | None,
+    select: Callable[[AdministrativeDivision | None], LineSelect],
+    by: User,
+    note: str = "",
+) -> R:
+    """A DRAFT roster whose lines one INSERT … SELECT writes (the rules of roster_create_draft).
+
+    `select(township)` builds the SELECT once the township is resolved and visible to `by`.
+    Refused: the caller's role (403), a township not theirs (404), a month that already has a
+    roster that counts (409 naming it), a person already paid for the month on another roster
+    (409 naming it; the database's paid_once index decides). Totals come from the same statement.
+    """
+    if not by.has_perm(workflow.permission_name(model, "add")):
+        raise NotPermitted(_("Your role may not generate rosters."), rule="role")
+    if programme not in dict(model._meta.get_field("programme").choices):
+        raise InvalidInput(_("Choose a programme."), field="programme")
+    if period.day != 1:
+        raise InvalidInput(_("A roster is for a month: give its first day."), field="period")
+    township = _township_for(by, township_id)
+    _refuse_second_roster(model, programme, period, township)
+    lines = select(township)
+    division = township.code[:9] if township else settings.COUNTY_CODE
+    prefix = model.NUMBER_PREFIXES.get(programme, programme.upper())
+    earlier = model.objects.filter(programme=programme, period=period, township=township).count()
+    roster = model(
+        number=f"{prefix}-{period:%Y%m}-{division}-{earlier + 1}",
+        programme=programme,
+        period=period,
+        township=township,
+        created_by=by,
+    )
+    with pghistory.context(user=by.pk, actor=by.username, step=RosterStep.GENERATE, note=note):
+        try:
+            with transaction.atomic():
+                roster.save()
+        except IntegrityError:  # another clerk generated the same month a moment ago
+            _refuse_second_roster(model, programme, period, township)
+            raise
+        try:
+            with transaction.atomic():
+                persons, amount = _insert_selected_lines(roster, lines)
+        except IntegrityError:  # a payee of the month is on another roster already
+            _refuse_paid_elsewhere(roster, lines)
+            raise
+        if persons:
+            roster.total_persons, roster.total_amount = persons, amount
+            roster.save(update_fields=["total_persons", "total_amount", "updated_at"])
+    return roster
+
+
+def _insert_selected_lines(roster: RosterBase, lines: LineSelect) -> tuple[int, Decimal]:
+    """One statement: the INSERT … SELECT, and the count and sum of what it wrote."""
+    _, column, table = _line_sql(roster)
+    names = [
+        "roster", "seq", "person", "programme", "period", "basic", "account", "top_up", "back_pay",
+        "deduction", "net", "account_number", "bank_name", "roster_cancelled", "bank_status", "bank_message",
+        *lines.extra,
+    ]  # fmt: skip
+    extra = "".join(f", src.x{index}" for index in range(len(lines.extra)))
+    aliases = ", ".join([*_SELECT_COLUMNS, *(f"x{index}" for index in range(len(lines.extra)))])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH written AS (
+                INSERT INTO {table} ({", ".join(column(name) for name in names)})
+                SELECT %s, src.seq, src.person_id, %s, %s, src.basic, src.account, src.top_up, src.back_pay,
+                       src.deduction, src.basic + src.account + src.top_up + src.back_pay - src.deduction,
+                       src.account_number, src.bank_name, false, %s, ''{extra}
+                FROM ({lines.sql}) AS src ({aliases})
+                RETURNING {column("net")} AS net
+            )
+            SELECT count(*), COALESCE(sum(net), 0) FROM written
+            """,
+            [roster.pk, roster.programme, roster.period, BankResult.PENDING, *lines.params],
+        )
+        persons, amount = cursor.fetchone()
+    return persons, Decimal(amount)
+
+
+def _refuse_paid_elsewhere(roster: RosterBase, lines: LineSelect) -> None:
+    """409 naming the roster that already pays one of the selected persons for the month."""
+    _, column, table = _line_sql(roster)
+    roster_table = connection.ops.quote_name(type(roster)._meta.db_table)
+    aliases = ", ".join([*_SELECT_COLUMNS, *(f"x{index}" for index in range(len(lines.extra)))])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT r.number, l.{column("person")} FROM ({lines.sql}) AS src ({aliases})
+            JOIN {table} l ON l.{column("person")} = src.person_id AND l.{column("period")} = %s
+            JOIN {roster_table} r ON r.id = l.{column("roster")}
+            WHERE l.{column("programme")} = %s AND NOT l.{column("roster_cancelled")}
+              AND l.{column("bank_status")} <> %s AND r.id <> %s
+            ORDER BY r.number, l.{column("person")} LIMIT 5
+            """,
+            [*lines.params, roster.period, roster.programme, BankResult.FAILED, roster.pk],
+        )
+        paid = cursor.fetchall()
+    if paid:
+        raise InvalidState(
+            _("Persons %(ids)s are already on roster %(number)s for this month.")
+            % {"ids": ", ".join(str(person) for _, person in paid), "number": paid[0][0]},
+            number=paid[0][0],
+            person_ids=[person for _, person in paid],
+        )

@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
         "CategorySourceEnum": "enrollment.choices.CategorySource",
         "CardStatusEnum": "enrollment.choices.CardStatus",
         "RosterStatusEnum": "socialsec.rosters.choices.RosterStatus",
+        "EntitlementStatusEnum": "benefits.entitlements.EntitlementStatus",
     },
 }
 
@@ -291,3 +292,6 @@ COUNTY_CODE = env_str("COUNTY_CODE", "360121")
 if COUNTY_CODE is None or len(COUNTY_CODE) != 6 or not COUNTY_CODE.isdigit():
     fail("COUNTY_CODE", f"must be a 6-digit division code, got {COUNTY_CODE!r}")
 COUNTY_NAME = env_str("COUNTY_NAME", "南昌县")
+
+# Payout rosters: an xlsx export of more lines than this is built by a Celery task (202 + status URL).
+ROSTER_XLSX_INLINE_MAX_LINES = env_int("ROSTER_XLSX_INLINE_MAX_LINES", 5000, minimum=1)

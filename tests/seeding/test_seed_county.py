@@ -250,4 +250,4 @@ def test_each_part_gets_its_own_reproducible_random_stream():
 
 
 def test_apps_contribute_parts_by_having_a_seeding_module():
-    assert [label for label, _ in discover_parts()] == ["enrollment"]
+    assert [label for label, _ in discover_parts()] == ["enrollment", "benefits"]

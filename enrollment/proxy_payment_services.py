@@ -1,0 +1,398 @@
+"""Writes to the proxy-payment (代缴) rosters: generation, the workflow steps, and the contribution
+records once the bank has paid (DOMAIN §1.3, §0.5, E2, E3; issue 4 "Rosters → Proxy payment").
+
+- proxy_payment_roster_generate: the persons proxy-paid for a year in a township (or the county),
+  read by benefits.calculations.proxy_payment.proxy_payment_candidates_sql (enrolled and still
+  contributing, aged 16-59 in the year, in a group the rules pay for, the rule and amount from the
+  parameters), less those who already have a proxy payment for the year: a contribution record with
+  a proxy-payment component, or a line on a roster of the year that counts. Staged once in a
+  temporary table, then one INSERT … SELECT writes the lines. A second roster for the same year and
+  township (or overlapping: the county's) is refused naming the existing one.
+- The steps are socialsec.rosters.services' (role 403, other township 404, state 409, segregation
+  of duties 403, digest 409), for ProxyPaymentRoster.
+- proxy_payment_contributions_record: when the roster is PAID (or PARTIALLY_PAID: its paid lines
+  only), one contribution record per person and year with the proxy-payment component (payer: the
+  government; funding source: the group and the roster), and the personal account credited by
+  component, in one statement (INSERT … SELECT, then INSERT … ON CONFLICT DO UPDATE), the shape of
+  the contributions import. Runs inside the receipt step's transaction, and again (finding nothing
+  to do) from roster_step_committed for a receipt recorded by another door. Idempotent: the unique
+  (enrollment, period) index and ON CONFLICT DO NOTHING; only inserted records are credited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pghistory
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from benefits.calculations.proxy_payment import CONTRIBUTING, proxy_payment_candidates_sql
+from enrollment.choices import Payer, PeriodKind, Scheme
+from enrollment.import_kinds.common import fire_row_triggers_cheaply
+from enrollment.models import ContributionRecord, Enrollment, Person, PersonalAccount
+from enrollment.proxy_payment import ProxyPaymentLine, ProxyPaymentProgramme, ProxyPaymentRoster
+from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted
+from socialsec.core.models import AdministrativeDivision
+from socialsec.rosters import services as rosters
+from socialsec.rosters import workflow
+from socialsec.rosters.choices import SETTLED_STATUSES, BankResult, RosterStep
+from socialsec.rosters.services import BankLineResult
+
+if TYPE_CHECKING:
+    from socialsec.core.models import User
+
+logger = logging.getLogger(__name__)
+
+PROGRAMME = ProxyPaymentProgramme.PROXY_PAYMENT.value
+_STAGE = "_proxy_payment_candidates"
+# The first year a proxy payment can be for (国发〔2014〕8号 unified the resident scheme in 2014).
+FIRST_YEAR = 2014
+
+
+@dataclass(frozen=True)
+class ProxyPaymentGeneration:
+    """The new draft and the persons left off it because they have no card or bank account."""
+
+    roster: ProxyPaymentRoster
+    without_account: int = 0
+    without_account_person_ids: list[int] = field(default_factory=list)
+
+
+# --- Generation ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def proxy_payment_roster_generate(
+    *, year: int, township_id: int | None, by: User, note: str = ""
+) -> ProxyPaymentGeneration:
+    """The DRAFT proxy-payment roster of `year` for a township (None: the whole county).
+
+    403 without the clerk's `enrollment.add_proxypaymentroster` (a county roster: county-wide
+    staff only), 404 for a township the clerk does not work for, 400 for a year outside 2014 to
+    next year, 409 naming the existing roster of the year (this township's or the county's), 409
+    when nobody is to be proxy-paid. Persons without a card or bank account cannot be paid
+    through the bank: they are left off and counted, so the clerk can complete their record.
+    """
+    if not by.has_perm(workflow.permission_name(ProxyPaymentRoster, "add")):
+        raise NotPermitted(_("Your role may not generate rosters."), rule="role")
+    if not FIRST_YEAR <= year <= timezone.localdate().year + 1:
+        raise InvalidInput(
+            _("Proxy-payment rosters are for the years %(first)s to %(last)s.")
+            % {"first": FIRST_YEAR, "last": timezone.localdate().year + 1},
+            field="year",
+        )
+    township = rosters._township_for(by, township_id)
+    period = dt.date(year, 1, 1)
+    _refuse_second_roster(period, township)
+    regions = _pooling_areas(township)
+    query = proxy_payment_candidates_sql(year=year, regions=regions or [settings.COUNTY_CODE])
+    persons, amount, without_account, without_ids = _stage_candidates(query, period, township)
+    if not persons:
+        raise InvalidState(
+            _("Nobody is to be proxy-paid for %(year)s here (%(without)s persons without a card or account).")
+            % {"year": year, "without": without_account},
+            year=year,
+            without_account=without_account,
+            person_ids=without_ids,
+        )
+    division = township.code[:9] if township else settings.COUNTY_CODE
+    earlier = ProxyPaymentRoster.objects.filter(period=period, township=township).count()
+    roster = ProxyPaymentRoster(
+        number=f"PP-{period:%Y%m}-{division}-{earlier + 1}",
+        programme=PROGRAMME,
+        period=period,
+        township=township,
+        created_by=by,
+        total_persons=persons,
+        total_amount=amount,
+        parameters_used=json.loads(json.dumps(query.parameters, cls=DjangoJSONEncoder)),
+    )
+    with pghistory.context(user=by.pk, actor=by.username, step=RosterStep.GENERATE, note=note):
+        try:
+            with transaction.atomic():
+                roster.save()
+        except IntegrityError:  # another clerk generated the same year a moment ago
+            _refuse_second_roster(period, township)
+            raise
+        try:
+            with transaction.atomic():
+                inserted = _insert_lines(roster)
+        except IntegrityError as error:  # a person of the year went onto another roster a moment ago
+            raise InvalidState(
+                _("Some of these persons were put on another proxy-payment roster of %(year)s meanwhile.")
+                % {"year": year},
+                year=year,
+            ) from error
+    if inserted != persons:  # the stage is this transaction's: unreachable, never pay a partial set
+        raise InvalidState(_("Some lines could not be written."), year=year)
+    return ProxyPaymentGeneration(
+        roster=roster, without_account=without_account, without_account_person_ids=without_ids
+    )
+
+
+def _refuse_second_roster(period: dt.date, township: AdministrativeDivision | None) -> None:
+    """One roster that counts per year and township; a county roster overlaps every township's."""
+    rosters_ = ProxyPaymentRoster.objects.open().filter(programme=PROGRAMME, period=period)
+    if township is not None:
+        rosters_ = rosters_.filter(township__isnull=True) | rosters_.filter(township=township)
+    existing = rosters_.order_by("pk").first()
+    if existing is not None:
+        raise InvalidState(
+            _("Roster %(number)s already covers the proxy payments of %(year)s here; it is %(status)s.")
+            % {"number": existing.number, "year": period.year, "status": existing.get_status_display()},
+            roster_ids=[existing.pk],
+            number=existing.number,
+            status=existing.status,
+        )
+
+
+def _pooling_areas(township: AdministrativeDivision | None) -> list[str]:
+    """The pooling areas of the contributing resident-pension enrollments concerned (usually one)."""
+    enrollments = Enrollment.objects.filter(scheme=Scheme.RESIDENT_PENSION, status=CONTRIBUTING)
+    if township is not None:
+        enrollments = enrollments.filter(person__township=township)
+    return sorted(enrollments.order_by().values_list("pooling_area", flat=True).distinct())
+
+
+def _stage_candidates(
+    query: Any, period: dt.date, township: AdministrativeDivision | None
+) -> tuple[int, Decimal, int, list[int]]:
+    """The year's persons to proxy-pay into a temporary table; (persons, amount, without account, ids).
+
+    Excluded on top of the candidates query: a proxy payment already recorded for the year on any
+    enrollment of the person, or a line for the year on a roster that counts (not cancelled, not
+    failed at the bank); the lines' paid_once index refuses the latter anyway.
+    """
+    quote = connection.ops.quote_name
+    person_table = quote(Person._meta.db_table)
+    records, enrollments = quote(ContributionRecord._meta.db_table), quote(Enrollment._meta.db_table)
+    lines = quote(ProxyPaymentLine._meta.db_table)
+    township_rule = "AND p.township_id = %s" if township is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")  # a second generation in one transaction
+        cursor.execute(
+            f"""
+            CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS
+            SELECT c.enrollment_id, c.person_id, c.region_code, c.category, c.share,
+                   c.proxy_payment_amount, c.grade, c.government_subsidy, p.village_id,
+                   COALESCE(NULLIF(p.bank_account_number, ''), NULLIF(p.card_number, ''), '')
+                       AS account_number,
+                   CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END AS bank_name
+              FROM ({query.sql}) c
+              JOIN {person_table} p ON p.id = c.person_id
+             WHERE true {township_rule}
+               AND NOT EXISTS (
+                   SELECT 1 FROM {records} r JOIN {enrollments} e ON e.id = r.enrollment_id
+                    WHERE e.person_id = c.person_id AND r.period_start = %s AND r.proxy_payment_amount > 0)
+               AND NOT EXISTS (
+                   SELECT 1 FROM {lines} l
+                    WHERE l.person_id = c.person_id AND l.programme = %s AND l.period = %s
+                      AND NOT l.roster_cancelled AND l.bank_status <> %s)
+            """,
+            [
+                *query.params,
+                *([township.pk] if township is not None else []),
+                period,
+                PROGRAMME,
+                period,
+                BankResult.FAILED,
+            ],
+        )
+        cursor.execute(
+            f"""
+            SELECT count(*) FILTER (WHERE account_number <> ''),
+                   COALESCE(sum(proxy_payment_amount) FILTER (WHERE account_number <> ''), 0),
+                   count(*) FILTER (WHERE account_number = ''),
+                   (array_agg(person_id ORDER BY person_id) FILTER (WHERE account_number = ''))[1:5]
+              FROM {_STAGE}
+            """
+        )
+        persons, amount, without, without_ids = cursor.fetchone()
+    return int(persons), Decimal(amount), int(without), list(without_ids or [])
+
+
+def _insert_lines(roster: ProxyPaymentRoster) -> int:
+    """One INSERT … SELECT from the stage: the amount paid is the line's `basic` (and `net`)."""
+    table = connection.ops.quote_name(ProxyPaymentLine._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (
+                roster_id, seq, person_id, programme, period, basic, account, top_up, back_pay,
+                deduction, net, account_number, bank_name, roster_cancelled, bank_status, bank_message,
+                reissue_of_id, enrollment_id, category, share, grade, government_subsidy
+            )
+            SELECT %s, row_number() OVER (ORDER BY s.village_id, s.person_id), s.person_id, %s, %s,
+                   s.proxy_payment_amount, 0, 0, 0, 0, s.proxy_payment_amount, s.account_number,
+                   s.bank_name, false, %s, '', NULL, s.enrollment_id, s.category, s.share, s.grade,
+                   s.government_subsidy
+              FROM {_STAGE} s
+             WHERE s.account_number <> ''
+            """,
+            [roster.pk, roster.programme, roster.period, BankResult.PENDING],
+        )
+        return cursor.rowcount
+
+
+# --- The steps -----------------------------------------------------------------------------------------
+
+
+def proxy_payment_roster_take_step(
+    *, roster_id: int, step: str, by: User, note: str = ""
+) -> ProxyPaymentRoster:
+    """submit, check, approve, prepare-payment, pay, return, cancel (note: the reason for the last two)."""
+    return rosters.roster_take_step(
+        model=ProxyPaymentRoster, roster_id=roster_id, step=step, by=by, note=note
+    )
+
+
+@transaction.atomic
+def proxy_payment_roster_record_bank_receipt(
+    *, roster_id: int, results: Sequence[BankLineResult], by: User, note: str = ""
+) -> ProxyPaymentRoster:
+    """Finance records the bank's receipt; the paid lines become contribution records at once.
+
+    The receipt rules are the shared workflow's (same receipt again: nothing changes). In the
+    same transaction as the settlement, so a paid roster never lacks its records.
+    """
+    roster = rosters.roster_record_bank_receipt(
+        model=ProxyPaymentRoster, roster_id=roster_id, results=results, by=by, note=note
+    )
+    proxy_payment_contributions_record(roster_id=roster.pk)
+    return roster
+
+
+# --- The contribution records of a paid roster ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProxyPaymentRecorded:
+    inserted: int
+    accounts_credited: int
+    # Paid lines whose year was meanwhile recorded otherwise (e.g. the person paid it): the money
+    # paid for them is to be refunded or settled by hand; logged.
+    conflicting_line_ids: list[int] = field(default_factory=list)
+
+
+@transaction.atomic
+def proxy_payment_contributions_record(*, roster_id: int) -> ProxyPaymentRecorded:
+    """One contribution record per paid line of a settled roster, and the accounts credited.
+
+    Record: a year (1 January of the roster's year) at the line's grade, the proxy payment the
+    line's amount, the person's part the grade less it (DOMAIN §1.3: part or all of the grade),
+    the government subsidy of the line unless the year is paid after it ended (§1.2 late
+    back-payment: none), payer government, funding source the group and the roster number,
+    paid on the day the receipt was recorded, recorded by who recorded it, parameters used those
+    the roster was generated with. Nothing for a roster not settled (409). Idempotent.
+    """
+    roster = ProxyPaymentRoster.objects.select_for_update(of=("self",)).get(pk=roster_id)
+    if roster.status not in SETTLED_STATUSES:
+        raise InvalidState(
+            _("Roster %(number)s is %(status)s; contributions are recorded once the bank has paid.")
+            % {"number": roster.number, "status": roster.get_status_display()},
+            roster_ids=[roster.pk],
+            status=roster.status,
+        )
+    paid_on = timezone.localdate(roster.settled_at)
+    is_backpay = paid_on > dt.date(roster.period.year, 12, 31)
+    quote = connection.ops.quote_name
+    records, accounts = quote(ContributionRecord._meta.db_table), quote(PersonalAccount._meta.db_table)
+    lines, enrollments = quote(ProxyPaymentLine._meta.db_table), quote(Enrollment._meta.db_table)
+    context = pghistory.context(
+        user=roster.settled_by_id, action="proxy_payment_contributions", roster=roster.number
+    )
+    with context, connection.cursor() as cursor:
+        fire_row_triggers_cheaply(cursor)
+        cursor.execute(
+            f"""
+            WITH inserted AS (
+                INSERT INTO {records} (
+                    enrollment_id, period_kind, period_start, grade, base, personal_amount,
+                    collective_amount, government_subsidy, proxy_payment_amount, proxy_payment_source,
+                    is_backpay, payer, paid_on, parameters_used, recorded_by_id, created_at, updated_at
+                )
+                SELECT l.enrollment_id, %(year_kind)s, l.period, l.grade, NULL, l.grade - l.net, 0,
+                       CASE WHEN %(backpay)s THEN 0 ELSE l.government_subsidy END, l.net,
+                       left(l.category || ' ' || %(number)s, 100), %(backpay)s, %(payer)s, %(paid_on)s,
+                       COALESCE(%(parameters)s::jsonb -> e.pooling_area, '[]'::jsonb), %(by)s, now(), now()
+                  FROM {lines} l JOIN {enrollments} e ON e.id = l.enrollment_id
+                 WHERE l.roster_id = %(roster)s AND l.bank_status = %(paid)s
+                 ORDER BY l.seq
+                ON CONFLICT (enrollment_id, period_start) DO NOTHING
+                RETURNING enrollment_id, personal_amount, collective_amount, government_subsidy,
+                          proxy_payment_amount
+            ), credited AS (
+                INSERT INTO {accounts} AS a (
+                    person_id, scheme, personal, collective, government_subsidy, proxy_payment, interest,
+                    created_at, updated_at
+                )
+                SELECT e.person_id, e.scheme, sum(i.personal_amount), sum(i.collective_amount),
+                       sum(i.government_subsidy), sum(i.proxy_payment_amount), 0, now(), now()
+                  FROM inserted i JOIN {enrollments} e ON e.id = i.enrollment_id
+                 GROUP BY e.person_id, e.scheme
+                ON CONFLICT (person_id, scheme) DO UPDATE
+                   SET personal = a.personal + EXCLUDED.personal,
+                       collective = a.collective + EXCLUDED.collective,
+                       government_subsidy = a.government_subsidy + EXCLUDED.government_subsidy,
+                       proxy_payment = a.proxy_payment + EXCLUDED.proxy_payment,
+                       updated_at = EXCLUDED.updated_at
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM credited)
+            """,
+            {
+                "year_kind": PeriodKind.YEAR.value,
+                "backpay": is_backpay,
+                "number": roster.number,
+                "payer": Payer.GOVERNMENT.value,
+                "paid_on": paid_on,
+                "parameters": json.dumps(roster.parameters_used),
+                "by": roster.settled_by_id,
+                "roster": roster.pk,
+                "paid": BankResult.PAID.value,
+            },
+        )
+        inserted, credited = cursor.fetchone()
+        # A paid line whose year holds another record than this roster's (recorded before it was paid).
+        cursor.execute(
+            f"""
+            SELECT l.id FROM {lines} l
+              JOIN {records} r ON r.enrollment_id = l.enrollment_id AND r.period_start = l.period
+             WHERE l.roster_id = %s AND l.bank_status = %s
+               AND r.proxy_payment_source <> left(l.category || ' ' || %s, 100)
+             ORDER BY l.seq
+            """,
+            [roster.pk, BankResult.PAID.value, roster.number],
+        )
+        conflicting = [row[0] for row in cursor.fetchall()]
+    if conflicting:
+        logger.warning(
+            "proxy-payment roster %s: %s paid lines found their year already recorded otherwise: %s",
+            roster.number,
+            len(conflicting),
+            conflicting[:20],
+        )
+    return ProxyPaymentRecorded(
+        inserted=int(inserted), accounts_credited=int(credited), conflicting_line_ids=conflicting
+    )
+
+
+def record_contributions_after_receipt(sender: Any, *, roster_id: int, step: str, **kwargs: Any) -> None:
+    """roster_step_committed receiver: a receipt recorded by any door gets its records (idempotent)."""
+    if step != RosterStep.BANK_RECEIPT:
+        return
+    try:
+        proxy_payment_contributions_record(roster_id=roster_id)
+    except Exception:
+        # The receipt is committed; the records can be made again at any time (idempotent).
+        logger.exception("proxy-payment roster %s: contributions not recorded after the receipt", roster_id)
