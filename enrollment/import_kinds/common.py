@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.db import connection
+
+from socialsec.imports.columns import conflicting_groups, dates, first_rows, resident_ids
+from socialsec.imports.kinds import error_frame, no_errors
 
 
 def persons_by_id_number(numbers: list[str], township_id: int | None) -> pd.DataFrame:
@@ -289,3 +294,118 @@ def fire_row_triggers_cheaply(cursor: Any) -> None:
     setting is transaction-local, as pgtrigger.ignore() itself sets it.
     """
     cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
+
+
+# --- Shared by the validation and staging of every registry kind ------------------------------------
+
+
+class RowErrors:
+    """The errors one validation finds, one error_frame per rule and code.
+
+    columns: the kind's columns (the first header of each names it in the error list); cells: the
+    file's cells by column (the frame, or a dict with empty cells for the optional columns missing).
+    """
+
+    def __init__(self, columns: dict[str, list[str]], rows: pd.Series, cells: Any) -> None:
+        self.labels = {name: str(headers[0]) for name, headers in columns.items()}
+        self.rows = rows
+        self.cells = cells
+        self.frames: list[pd.DataFrame] = []
+
+    def add(self, mask: np.ndarray, column: str, code: str, params: Any = None) -> np.ndarray:
+        """Errors for the rows in mask (a list of params is aligned with them); returns mask."""
+        if mask.any():
+            self.frames.append(
+                error_frame(self.rows[mask], self.labels[column], self.cells[column][mask], code, params)
+            )
+        return mask
+
+    def frame(self) -> pd.DataFrame:
+        return pd.concat(self.frames, ignore_index=True) if self.frames else no_errors()
+
+
+def widen(subset: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """A mask over the rows where `among` holds, as a mask over every row."""
+    full = np.zeros(len(among), dtype=bool)
+    full[np.flatnonzero(among)[subset]] = True
+    return full
+
+
+def check_id_numbers(
+    cells: pd.Series, numeric: pd.Series | None, today: Any, errors: RowErrors
+) -> tuple[pd.Series, np.ndarray]:
+    """(numbers, ok mask): the ID numbers by the §6.1 rules, an error on every row refused
+    ("required" where the cell is empty)."""
+    numbers, codes = resident_ids(cells, numeric, today)
+    ok = (codes == "").to_numpy().copy()
+    for code in pd.unique(codes[~ok]):
+        errors.add((codes == code).to_numpy(), "id_number", "required" if code == "empty" else code)
+    return numbers, ok
+
+
+def check_past_dates(
+    column: str, cells: pd.Series, numeric: pd.Series | None, today: Any, errors: RowErrors
+) -> tuple[pd.Series, np.ndarray]:
+    """(dates, ok mask): a required date, readable and not after today."""
+    read = dates(cells, numeric)
+    empty = (cells == "").to_numpy()
+    unreadable = read.isna().to_numpy() & ~empty
+    future = (read > pd.Timestamp(today)).to_numpy()
+    errors.add(empty, column, "required")
+    errors.add(unreadable, column, "bad_date")
+    errors.add(future, column, "future_date")
+    return read, ~(empty | unreadable | future)
+
+
+def drop_rows_repeated_in_file(
+    key: pd.Series, value: pd.Series, rows: pd.Series, ok: np.ndarray, errors: RowErrors
+) -> np.ndarray:
+    """ok less the rows the file repeats: the same key with another value makes every such row an
+    error (naming the others); an exact repeat, the later rows (naming the first)."""
+    ok = ok.copy()
+    conflict, groups = conflicting_groups(key[ok], value[ok], rows[ok])
+    if conflict.any():
+        conflict_full = widen(conflict, ok)
+        errors.add(conflict_full, "id_number", "conflicting_rows", [{"rows": group} for group in groups])
+        ok &= ~conflict_full
+    repeat, first = first_rows(pd.DataFrame({"key": key[ok], "value": value[ok]}), rows[ok])
+    if repeat.any():
+        repeat_full = widen(repeat, ok)
+        errors.add(
+            repeat_full,
+            "id_number",
+            "duplicate_row",
+            [{"first_row": int(r)} for r in first.to_numpy()[repeat]],
+        )
+        ok &= ~repeat_full
+    return ok
+
+
+def unregistered(
+    numbers: pd.Series, ok: np.ndarray, registry: pd.DataFrame, ctx: Any, errors: RowErrors
+) -> np.ndarray:
+    """The rows of ok whose ID number the registry (of the batch's township) lacks, each an error."""
+    known = numbers[ok].isin(registry.index).to_numpy()
+    missing = widen(~known, ok)
+    errors.add(
+        missing,
+        "id_number",
+        "person_not_found",
+        {"township": ctx.township_name} if ctx.township_name else None,
+    )
+    return missing
+
+
+def copy_to_stage(
+    cursor: Any, stage: str, rows: pd.DataFrame, columns: list[str], *, options: str = "", **csv: Any
+) -> None:
+    """COPY these columns of rows into the temp table stage (csv format, plus options), then ANALYZE
+    it: autovacuum never sees temp tables, and the planner needs the row count for the joins."""
+    buffer = io.StringIO()
+    rows[columns].to_csv(buffer, header=False, index=False, **csv)
+    buffer.seek(0)
+    cursor.copy_expert(
+        f"COPY {stage} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{options})",
+        buffer,
+    )
+    cursor.execute(f"ANALYZE {stage}")

@@ -24,7 +24,6 @@ component), so records and balances equal what contribution_record writes row by
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -35,19 +34,26 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import ACCOUNT_SCHEMES, EnrollmentStatus, Payer, PeriodKind, Scheme
 from enrollment.import_kinds.common import (
+    RowErrors,
+    check_id_numbers,
+    check_past_dates,
     choice_keys,
     choice_lookup,
+    copy_to_stage,
+    drop_rows_repeated_in_file,
     fire_row_triggers_cheaply,
     fold_text,
     parameters_by_stretch,
     registry_message,
     registry_persons,
     scheme_codes,
+    unregistered,
+    widen,
 )
 from enrollment.import_kinds.enrollments import open_enrollments, scheme_label, status_label
 from enrollment.services import RESIDENT_PENSION_SUBSIDY_KEYS, resident_pension_subsidy_by_grade
-from socialsec.imports.columns import conflicting_groups, dates, first_rows, resident_ids
-from socialsec.imports.kinds import ValidationContext, error_frame, no_errors
+from socialsec.imports.columns import dates
+from socialsec.imports.kinds import ValidationContext
 from socialsec.lib.spreadsheets import Table
 
 _STAGE = "imports_stage_contributions"
@@ -149,25 +155,11 @@ class Contributions:
                 frame[name] = ""
         rows = pd.Series(table.rows, index=frame.index, dtype="int64")
         numeric = table.numeric
-        label = {name: str(labels[0]) for name, labels in self.columns.items()}
-        errors: list[pd.DataFrame] = []
-        count = len(frame)
-
-        def add(mask: np.ndarray, column: str, code: str, params: Any = None) -> None:
-            """Errors for the rows in mask; a list of params is aligned with mask's rows."""
-            if mask.any():
-                errors.append(error_frame(rows[mask], label[column], frame[column][mask], code, params))
-
-        def widen(subset: np.ndarray, among: np.ndarray) -> np.ndarray:
-            full = np.zeros(count, dtype=bool)
-            full[np.flatnonzero(among)[subset]] = True
-            return full
+        errors = RowErrors(self.columns, rows, frame)
+        add = errors.add
 
         # The ID number.
-        numbers, id_codes = resident_ids(frame["id_number"], numeric.get("id_number"), ctx.today)
-        ok = (id_codes == "").to_numpy().copy()
-        for code in pd.unique(id_codes[~ok]):
-            add((id_codes == code).to_numpy(), "id_number", "required" if code == "empty" else code)
+        numbers, ok = check_id_numbers(frame["id_number"], numeric.get("id_number"), ctx.today, errors)
 
         # The scheme: the resident pension unless the row says otherwise.
         raw_scheme = frame["scheme"]
@@ -200,15 +192,10 @@ class Contributions:
         )
 
         # The payment day: present, a date, not after today.
-        raw_paid = frame["paid_on"]
-        paid_on = dates(raw_paid, numeric.get("paid_on"))
-        empty_paid = (raw_paid == "").to_numpy()
-        bad_paid = paid_on.isna().to_numpy() & ~empty_paid
-        future = (paid_on > pd.Timestamp(ctx.today)).to_numpy()
-        add(empty_paid, "paid_on", "required")
-        add(bad_paid, "paid_on", "bad_date")
-        add(future, "paid_on", "future_date")
-        ok &= ~(empty_paid | bad_paid | future)
+        paid_on, paid_ok = check_past_dates(
+            "paid_on", frame["paid_on"], numeric.get("paid_on"), ctx.today, errors
+        )
+        ok &= paid_ok
 
         # Amounts in yuan with at most two decimals (cents from here on), never negative.
         cents: dict[str, np.ndarray] = {}
@@ -306,21 +293,7 @@ class Contributions:
             ),
             index=False,
         )
-        conflict, groups = conflicting_groups(key[ok], value[ok], rows[ok])
-        if conflict.any():
-            conflict_full = widen(conflict, ok)
-            add(conflict_full, "id_number", "conflicting_rows", [{"rows": group} for group in groups])
-            ok &= ~conflict_full
-        repeat, first = first_rows(pd.DataFrame({"key": key[ok], "value": value[ok]}), rows[ok])
-        if repeat.any():
-            repeat_full = widen(repeat, ok)
-            add(
-                repeat_full,
-                "id_number",
-                "duplicate_row",
-                [{"first_row": int(r)} for r in first.to_numpy()[repeat]],
-            )
-            ok &= ~repeat_full
+        ok = drop_rows_repeated_in_file(key, value, rows, ok, errors)
 
         ctx.on_step("registry", 50)
         record = {
@@ -336,7 +309,7 @@ class Contributions:
             "proxy": proxy,
             "is_backpay": is_backpay,
         }
-        found = self._check_registry(ctx, frame, numbers, record, ok, add, widen)
+        found = self._check_registry(ctx, frame, numbers, record, ok, errors)
         ok &= ~found["failed"]
 
         clean = pd.DataFrame(
@@ -367,8 +340,7 @@ class Contributions:
                 "unchanged": found["unchanged"][ok],
             }
         )
-        all_errors = pd.concat(errors, ignore_index=True) if errors else no_errors()
-        return all_errors, clean
+        return errors.frame(), clean
 
     def _check_registry(
         self,
@@ -377,8 +349,7 @@ class Contributions:
         numbers: pd.Series,
         record: dict[str, Any],
         ok: np.ndarray,
-        add: Any,
-        widen: Any,
+        errors: RowErrors,
     ) -> dict[str, Any]:
         """The person, the enrollment, the parameters in force and the periods already paid."""
         count = len(frame)
@@ -391,14 +362,7 @@ class Contributions:
             "snapshots": [],
         }
         registry = registry_persons(numbers[ok].unique().tolist(), ctx.township_id)
-        known = numbers[ok].isin(registry.index).to_numpy()
-        missing = widen(~known, ok)
-        add(
-            missing,
-            "id_number",
-            "person_not_found",
-            {"township": ctx.township_name} if ctx.township_name else None,
-        )
+        missing = unregistered(numbers, ok, registry, ctx, errors)
         result["failed"] |= missing
         ok = ok & ~missing
         if not ok.any():
@@ -408,7 +372,7 @@ class Contributions:
 
         def refuse(mask: np.ndarray, column: str, code: str, params: Any = None) -> None:
             nonlocal failed
-            add(widen(mask, ok), column, code, params)
+            errors.add(widen(mask, ok), column, code, params)
             failed |= mask
 
         given_name = np.array(["".join(n.split()) for n in frame["name"][ok]], dtype=object)
@@ -601,14 +565,7 @@ class Contributions:
             "paid_on",
             "parameters_id",
         ]
-        buffer = io.StringIO()
-        changing[columns].to_csv(buffer, header=False, index=False)
-        buffer.seek(0)
-        cursor.copy_expert(
-            f"COPY {_STAGE} ({', '.join(columns)})"
-            " FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL (proxy_payment_source))",
-            buffer,
-        )
+        copy_to_stage(cursor, _STAGE, changing, columns, options=", FORCE_NOT_NULL (proxy_payment_source)")
         # One snapshot per stretch of parameters (a handful), not one per row.
         used = changing.dropna(subset=["parameters_id"]).drop_duplicates("parameters_id")
         if not used.empty:
@@ -622,7 +579,6 @@ class Contributions:
                     for value in (int(pair[0]), pair[1])
                 ],
             )
-        cursor.execute(f"ANALYZE {_STAGE}")
         return len(changing)
 
     def merge(self, batch: Any, cursor: Any) -> dict[str, int]:

@@ -15,7 +15,6 @@ a registered organization and is not compared; for a new one the year is this ye
 
 from __future__ import annotations
 
-import io
 from functools import cache
 from typing import Any
 
@@ -27,17 +26,20 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import SizeClass
 from enrollment.import_kinds.common import (
+    RowErrors,
     choice_keys,
     choice_lookup,
+    copy_to_stage,
     credit_code_message,
     credit_codes,
     fire_row_triggers_cheaply,
     fold_text,
+    widen,
 )
 from socialsec.core.choices import DivisionLevel
 from socialsec.imports.choices import ProgressStep
 from socialsec.imports.columns import conflicting_groups, first_rows
-from socialsec.imports.kinds import ValidationContext, error_frame, no_errors
+from socialsec.imports.kinds import ValidationContext
 from socialsec.lib.spreadsheets import Table
 
 _STAGE = "imports_stage_employers"
@@ -91,21 +93,10 @@ class Employers:
         frame = table.frame
         rows = pd.Series(table.rows, index=frame.index, dtype="int64")
         numeric = table.numeric
-        label = {name: str(labels[0]) for name, labels in self.columns.items()}
         blank = pd.Series("", index=frame.index, dtype=object)
         cells = {name: frame.get(name, blank) for name in self.columns}
-        errors: list[pd.DataFrame] = []
-
-        def add(mask: np.ndarray, column: str, code: str, params: Any = None) -> np.ndarray:
-            """Errors for the rows in mask (a list of params is aligned with them); returns mask."""
-            if mask.any():
-                errors.append(error_frame(rows[mask], label[column], cells[column][mask], code, params))
-            return mask
-
-        def widen(subset: np.ndarray, among: np.ndarray) -> np.ndarray:
-            full = np.zeros(len(frame), dtype=bool)
-            full[np.flatnonzero(among)[subset]] = True
-            return full
+        errors = RowErrors(self.columns, rows, cells)
+        add = errors.add
 
         # The credit code through the §6.2 wrapper (E20: N-, Y- and A-prefixed codes accepted).
         codes, code_errors = credit_codes(cells["credit_code"], numeric.get("credit_code"))
@@ -243,8 +234,7 @@ class Employers:
                 "unchanged": unchanged[ok],
             }
         )
-        all_errors = pd.concat(errors, ignore_index=True) if errors else no_errors()
-        return all_errors, clean
+        return errors.frame(), clean
 
     # --- Commit -----------------------------------------------------------------------------------
 
@@ -269,16 +259,10 @@ class Employers:
             "industry",
             "township_id",
         ]
-        buffer = io.StringIO()
-        adding[columns].to_csv(buffer, header=False, index=False)
-        buffer.seek(0)
         # Empty texts are empty strings here, not NULL.
-        cursor.copy_expert(
-            f"COPY {_STAGE} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv,"
-            " FORCE_NOT_NULL (size_class_basis, industry))",
-            buffer,
+        copy_to_stage(
+            cursor, _STAGE, adding, columns, options=", FORCE_NOT_NULL (size_class_basis, industry)"
         )
-        cursor.execute(f"ANALYZE {_STAGE}")
         return len(adding)
 
     def merge(self, batch: Any, cursor: Any) -> dict[str, int]:

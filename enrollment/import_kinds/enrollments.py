@@ -20,7 +20,6 @@ statement, as the service does; pghistory's row triggers write the audit rows.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import numpy as np
@@ -37,17 +36,23 @@ from enrollment.choices import (
     Scheme,
 )
 from enrollment.import_kinds.common import (
+    RowErrors,
+    check_id_numbers,
+    check_past_dates,
+    copy_to_stage,
     credit_code_message,
     credit_codes,
+    drop_rows_repeated_in_file,
     fire_row_triggers_cheaply,
     int_list,
     parameters_by_stretch,
     registry_message,
     registry_persons,
     scheme_codes,
+    unregistered,
+    widen,
 )
-from socialsec.imports.columns import conflicting_groups, dates, first_rows, resident_ids
-from socialsec.imports.kinds import ValidationContext, error_frame, no_errors
+from socialsec.imports.kinds import ValidationContext
 from socialsec.lib.spreadsheets import Table
 
 # DOMAIN §1.1: the policy parameter enrollment_enroll reads (region: the person's county).
@@ -95,26 +100,12 @@ class Enrollments:
         frame = table.frame
         rows = pd.Series(table.rows, index=frame.index, dtype="int64")
         numeric = table.numeric
-        label = {name: str(labels[0]) for name, labels in self.columns.items()}
-        errors: list[pd.DataFrame] = []
+        errors = RowErrors(self.columns, rows, frame)
+        add = errors.add
         count = len(frame)
 
-        def add(mask: np.ndarray, column: str, code: str, params: Any = None) -> None:
-            """Errors for the rows in mask; a list of params is aligned with mask's rows."""
-            if mask.any():
-                errors.append(error_frame(rows[mask], label[column], frame[column][mask], code, params))
-
-        def widen(subset: np.ndarray, among: np.ndarray) -> np.ndarray:
-            """A mask over the rows where `among` holds, as a mask over every row."""
-            full = np.zeros(count, dtype=bool)
-            full[np.flatnonzero(among)[subset]] = True
-            return full
-
         # The ID number: empty, stored as a number, or refused by the §6.1 rules.
-        numbers, id_codes = resident_ids(frame["id_number"], numeric.get("id_number"), ctx.today)
-        id_ok = (id_codes == "").to_numpy()
-        for code in pd.unique(id_codes[~id_ok]):
-            add((id_codes == code).to_numpy(), "id_number", "required" if code == "empty" else code)
+        numbers, id_ok = check_id_numbers(frame["id_number"], numeric.get("id_number"), ctx.today, errors)
 
         # The scheme: a code identifier, its label in Chinese or English, or a usual other name.
         raw_scheme = frame["scheme"]
@@ -127,15 +118,9 @@ class Enrollments:
         scheme = scheme.fillna("")
 
         # The enrollment date: present, a date, not after today.
-        raw_dates = frame["start_date"]
-        start = dates(raw_dates, numeric.get("start_date"))
-        empty_date = (raw_dates == "").to_numpy()
-        bad_date = start.isna().to_numpy() & ~empty_date
-        future = (start > pd.Timestamp(ctx.today)).to_numpy()
-        add(empty_date, "start_date", "required")
-        add(bad_date, "start_date", "bad_date")
-        add(future, "start_date", "future_date")
-        date_ok = ~(empty_date | bad_date | future)
+        start, date_ok = check_past_dates(
+            "start_date", frame["start_date"], numeric.get("start_date"), ctx.today, errors
+        )
 
         # The employer's credit code (optional): a valid code (§6.2), and never for a resident scheme.
         code_ok = np.ones(count, dtype=bool)
@@ -172,21 +157,7 @@ class Enrollments:
         )
         key = numbers + "|" + scheme
         value = day.astype(str) + "|" + credit_code
-        conflict, groups = conflicting_groups(key[ok], value[ok], rows[ok])
-        if conflict.any():
-            conflict_full = widen(conflict, ok)
-            add(conflict_full, "id_number", "conflicting_rows", [{"rows": group} for group in groups])
-            ok &= ~conflict_full
-        repeat, first = first_rows(pd.DataFrame({"key": key[ok], "value": value[ok]}), rows[ok])
-        if repeat.any():
-            repeat_full = widen(repeat, ok)
-            add(
-                repeat_full,
-                "id_number",
-                "duplicate_row",
-                [{"first_row": int(r)} for r in first.to_numpy()[repeat]],
-            )
-            ok &= ~repeat_full
+        ok = drop_rows_repeated_in_file(key, value, rows, ok, errors)
 
         # §1.1/§1.6 inside the file: no resident pension for a person the same file enrols in an
         # employee or government/institution pension (one batch has no order to decide by).
@@ -204,7 +175,7 @@ class Enrollments:
             ok &= ~excluded
 
         ctx.on_step("registry", 50)
-        found = self._check_registry(ctx, frame, numbers, scheme, start, credit_code, ok, add, widen)
+        found = self._check_registry(ctx, frame, numbers, scheme, start, credit_code, ok, errors)
         ok &= ~found["any"]
 
         # What to write: rows whose enrollment is not yet open.
@@ -218,8 +189,7 @@ class Enrollments:
                 "unchanged": found["unchanged"][ok],
             }
         )
-        all_errors = pd.concat(errors, ignore_index=True) if errors else no_errors()
-        return all_errors, clean
+        return errors.frame(), clean
 
     def _check_registry(
         self,
@@ -230,8 +200,7 @@ class Enrollments:
         start: pd.Series,
         credit_code: pd.Series,
         ok: np.ndarray,
-        add: Any,
-        widen: Any,
+        errors: RowErrors,
     ) -> dict[str, np.ndarray]:
         """The rules of enrollment_enroll against the registry, for the rows that read well.
 
@@ -246,14 +215,7 @@ class Enrollments:
             "organization_id": np.full(count, np.nan),
         }
         registry = registry_persons(numbers[ok].unique().tolist(), ctx.township_id)
-        known = numbers[ok].isin(registry.index).to_numpy()
-        missing = widen(~known, ok)
-        add(
-            missing,
-            "id_number",
-            "person_not_found",
-            {"township": ctx.township_name} if ctx.township_name else None,
-        )
+        missing = unregistered(numbers, ok, registry, ctx, errors)
         result["any"] |= missing
         ok = ok & ~missing
         if not ok.any():
@@ -269,7 +231,7 @@ class Enrollments:
 
         def refuse(mask: np.ndarray, column: str, code: str, params: Any = None) -> None:
             nonlocal failed
-            add(widen(mask, ok), column, code, params)
+            errors.add(widen(mask, ok), column, code, params)
             failed |= mask
 
         if "name" in frame:
@@ -406,18 +368,9 @@ class Enrollments:
             " PRIMARY KEY (person_id, scheme)) ON COMMIT DROP"
         )
         changing = clean[~clean["unchanged"].astype(bool)]
-        buffer = io.StringIO()
-        changing[["row", "person_id", "scheme", "start_date", "organization_id"]].to_csv(
-            buffer, header=False, index=False
+        copy_to_stage(
+            cursor, _STAGE, changing, ["row", "person_id", "scheme", "start_date", "organization_id"]
         )
-        buffer.seek(0)
-        cursor.copy_expert(
-            f"COPY {_STAGE} (row, person_id, scheme, start_date, organization_id)"
-            " FROM STDIN WITH (FORMAT csv)",
-            buffer,
-        )
-        # Autovacuum never sees temp tables: give the planner the row count for the joins.
-        cursor.execute(f"ANALYZE {_STAGE}")
         return len(changing)
 
     def merge(self, batch: Any, cursor: Any) -> dict[str, int]:

@@ -14,7 +14,6 @@ is person_category_end's step, on the person page.
 
 from __future__ import annotations
 
-import io
 from functools import cache
 from typing import Any
 
@@ -26,15 +25,20 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import CategorySource, SpecialGroup
 from enrollment.import_kinds.common import (
+    RowErrors,
+    check_id_numbers,
     choice_keys,
     choice_lookup,
+    copy_to_stage,
     fire_row_triggers_cheaply,
     persons_by_id_number,
+    unregistered,
+    widen,
 )
 from enrollment.services import SEVERE_DISABILITY_GRADES
 from socialsec.imports.choices import ProgressStep
-from socialsec.imports.columns import dates, first_rows, resident_ids
-from socialsec.imports.kinds import ValidationContext, error_frame, no_errors
+from socialsec.imports.columns import dates, first_rows
+from socialsec.imports.kinds import ValidationContext
 from socialsec.lib.spreadsheets import Table
 
 _STAGE = "imports_stage_special_groups"
@@ -130,28 +134,14 @@ class SpecialGroups:
         frame = table.frame
         rows = pd.Series(table.rows, index=frame.index, dtype="int64")
         numeric = table.numeric
-        label = {name: str(labels[0]) for name, labels in self.columns.items()}
         blank = pd.Series("", index=frame.index, dtype=object)
         cells = {name: frame.get(name, blank) for name in self.columns}
-        errors: list[pd.DataFrame] = []
-
-        def add(mask: np.ndarray, column: str, code: str, params: Any = None) -> np.ndarray:
-            """Errors for the rows in mask (a list of params is aligned with them); returns mask."""
-            if mask.any():
-                errors.append(error_frame(rows[mask], label[column], cells[column][mask], code, params))
-            return mask
-
-        def widen(subset: np.ndarray, among: np.ndarray) -> np.ndarray:
-            """A mask over the rows where `among` holds, as a mask over every row."""
-            full = np.zeros(len(frame), dtype=bool)
-            full[np.flatnonzero(among)[subset]] = True
-            return full
+        errors = RowErrors(self.columns, rows, cells)
+        add = errors.add
 
         # The ID number: empty, stored as a number, or refused by the §6.1 rules (E19).
-        numbers, id_codes = resident_ids(cells["id_number"], numeric.get("id_number"), ctx.today)
-        bad = (id_codes != "").to_numpy().copy()
-        for code in pd.unique(id_codes[bad]):
-            add((id_codes == code).to_numpy(), "id_number", "required" if code == "empty" else code)
+        numbers, id_ok = check_id_numbers(cells["id_number"], numeric.get("id_number"), ctx.today, errors)
+        bad = ~id_ok
 
         # The name, compared with the registry below; a space typed inside it is no difference.
         names = cells["name"].str.replace(r"\s+", "", regex=True)
@@ -230,14 +220,7 @@ class SpecialGroups:
         # township's person is not found, as on every page), with this name, alive on the first day.
         ctx.on_step(ProgressStep.REGISTRY, 50)
         registry = persons_by_id_number(numbers[ok].unique().tolist(), ctx.township_id)
-        known = numbers[ok].isin(registry.index).to_numpy()
-        add(
-            widen(~known, ok),
-            "id_number",
-            "person_not_found",
-            {"township": ctx.township_name} if ctx.township_name else None,
-        )
-        ok &= ~widen(~known, ok)
+        ok &= ~unregistered(numbers, ok, registry, ctx, errors)
         if ok.any():
             facts = registry.loc[numbers[ok]]
             registered = facts["name"].to_numpy(dtype=object)
@@ -325,8 +308,7 @@ class SpecialGroups:
                 "unchanged": unchanged[ok],
             }
         )
-        all_errors = pd.concat(errors, ignore_index=True) if errors else no_errors()
-        return all_errors, clean
+        return errors.frame(), clean
 
     # --- Commit -----------------------------------------------------------------------------------
 
@@ -350,13 +332,8 @@ class SpecialGroups:
             "effective_from",
             "effective_to",
         ]
-        buffer = io.StringIO()
         # An empty grade or last day is an unquoted empty field: NULL in COPY's csv format.
-        adding[columns].to_csv(buffer, header=False, index=False, date_format="%Y-%m-%d")
-        buffer.seek(0)
-        cursor.copy_expert(f"COPY {_STAGE} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
-        # Autovacuum never sees temp tables: give the planner the row count for the joins.
-        cursor.execute(f"ANALYZE {_STAGE}")
+        copy_to_stage(cursor, _STAGE, adding, columns, date_format="%Y-%m-%d")
         return len(adding)
 
     def merge(self, batch: Any, cursor: Any) -> dict[str, int]:

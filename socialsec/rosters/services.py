@@ -116,29 +116,33 @@ def roster_pay(*, model: type[R], roster_id: int, by: User, note: str = "") -> R
 @transaction.atomic
 def roster_return(*, model: type[R], roster_id: int, by: User, reason: str) -> R:
     """Back to DRAFT with a written reason: the checker from SUBMITTED, the approver from CHECKED."""
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput(_("Give the reason for returning the roster."), field="reason")
-    return _take_step(
-        model=model,
-        roster_id=roster_id,
-        step=RosterStep.RETURN,
-        by=by,
-        note=reason,
-        extra=lambda _: {"reason": reason},
+    missing = _("Give the reason for returning the roster.")
+    return _take_step_with_reason(
+        RosterStep.RETURN, missing, model=model, roster_id=roster_id, by=by, reason=reason
     )
 
 
 @transaction.atomic
 def roster_cancel(*, model: type[R], roster_id: int, by: User, reason: str) -> R:
     """A clerk cancels a draft, with a reason; its lines stop counting (they may go on another roster)."""
+    missing = _("Give the reason for cancelling the roster.")
+    return _take_step_with_reason(
+        RosterStep.CANCEL, missing, model=model, roster_id=roster_id, by=by, reason=reason
+    )
+
+
+def _take_step_with_reason(
+    step: RosterStep, missing: Any, *, model: type[R], roster_id: int, by: User, reason: str
+) -> R:
+    """A step that needs a written reason (400 with `missing` when blank): the reason is the step's
+    note and goes in its extra as well."""
     reason = reason.strip()
     if not reason:
-        raise InvalidInput(_("Give the reason for cancelling the roster."), field="reason")
+        raise InvalidInput(missing, field="reason")
     return _take_step(
         model=model,
         roster_id=roster_id,
-        step=RosterStep.CANCEL,
+        step=step,
         by=by,
         note=reason,
         extra=lambda _: {"reason": reason},

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
+
+from django.core.management import call_command
 
 from socialsec.imports import services
 from socialsec.imports.models import ImportBatch
@@ -36,3 +39,35 @@ def death_dates(persons) -> list:
 
     by_id = dict(Person.objects.filter(pk__in=[p.pk for p in persons]).values_list("pk", "death_date"))
     return [by_id[p.pk] for p in persons]
+
+
+def import_file(
+    kind: str, path: Path, township, *, user: str = "maker_ann", out: StringIO | None = None
+) -> str:
+    """manage.py import_file KIND PATH for the township, confirmed (--yes), in English; what it printed.
+
+    Pass out to read what it printed when the command fails (CommandError).
+    """
+    out = out if out is not None else StringIO()
+    call_command(
+        "import_file",
+        kind,
+        str(path),
+        "--township",
+        township.code,
+        "--user",
+        user,
+        "--yes",
+        "--language",
+        "en",
+        stdout=out,
+    )
+    return out.getvalue()
+
+
+def post_upload(api, user, kind: str, path: Path, township):
+    """POST /api/imports/ as user: the file, for the township."""
+    with open(path, "rb") as handle:
+        return api.as_user(user).post(
+            "/api/imports/", {"kind": kind, "township": township.pk, "file": handle}, format="multipart"
+        )

@@ -14,7 +14,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.db import connection
 
 from enrollment import selectors
@@ -31,7 +31,7 @@ from socialsec.imports.models import ImportBatch
 from socialsec.lib.resident_id import build_resident_id
 from tests.factories import PersonFactory
 from tests.imports.files import CONTRIBUTIONS_HEADER
-from tests.imports.helpers import check, confirm_and_commit, errors_of, upload
+from tests.imports.helpers import check, confirm_and_commit, errors_of, import_file, post_upload, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -828,18 +828,8 @@ def test_a_commit_failing_in_the_database_leaves_records_and_balances_as_they_we
 
 def test_manage_py_import_file_imports_a_contribution_batch(cast, residents, files):
     out = StringIO()
-    call_command(
-        "import_file",
-        "contributions",
-        str(_xlsx(files, [row(p, "2024", "200") for p in residents])),
-        "--township",
-        cast.township_a.code,
-        "--user",
-        "maker_ann",
-        "--yes",
-        "--language",
-        "en",
-        stdout=out,
+    import_file(
+        "contributions", _xlsx(files, [row(p, "2024", "200") for p in residents]), cast.township_a, out=out
     )
     batch = ImportBatch.objects.get()
     assert (
@@ -855,19 +845,7 @@ def test_manage_py_import_file_prints_the_bad_rows_in_english_and_imports_nothin
     rows[1][4] = "350"
     out = StringIO()
     with pytest.raises(CommandError, match="1 of 5 rows are bad; nothing was imported"):
-        call_command(
-            "import_file",
-            "contributions",
-            str(_xlsx(files, rows)),
-            "--township",
-            cast.township_a.code,
-            "--user",
-            "maker_ann",
-            "--yes",
-            "--language",
-            "en",
-            stdout=out,
-        )
+        import_file("contributions", _xlsx(files, rows), cast.township_a, out=out)
     assert out.getvalue().startswith(
         "row 4, column 缴费档次, value 350: This is not a contribution grade in force on 2024-03-15; "
         "the grades are 100, 200, 300"
@@ -929,12 +907,7 @@ def test_every_code_of_the_kind_has_an_english_sentence(code, params, sentence):
 
 class TestUploadApi:
     def _post(self, api, user, path, township):
-        with open(path, "rb") as handle:
-            return api.as_user(user).post(
-                "/api/imports/",
-                {"kind": "contributions", "township": township.pk, "file": handle},
-                format="multipart",
-            )
+        return post_upload(api, user, "contributions", path, township)
 
     def test_a_clerk_uploads_a_batch_and_it_is_checked_and_imported(
         self, api, cast, residents, files, django_capture_on_commit_callbacks

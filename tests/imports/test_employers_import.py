@@ -9,7 +9,7 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -24,7 +24,7 @@ from socialsec.imports.messages import error_message
 from socialsec.imports.models import ImportBatch
 from tests.enrollment.factories import OrganizationFactory, build_credit_code
 from tests.imports.files import EMPLOYERS_HEADER as HEADER
-from tests.imports.helpers import check, confirm_and_commit, errors_of, upload
+from tests.imports.helpers import check, confirm_and_commit, errors_of, import_file, post_upload, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -486,19 +486,7 @@ def test_the_template_has_every_column_and_its_example_rows_import_cleanly(cast,
 
 def test_the_command_imports_a_clean_file_and_prints_each_bad_row_otherwise(cast, files):
     out = StringIO()
-    call_command(
-        "import_file",
-        KIND,
-        str(files.xlsx(_rows(3), header=HEADER)),
-        "--township",
-        cast.township_a.code,
-        "--user",
-        "maker_ann",
-        "--yes",
-        "--language",
-        "en",
-        stdout=out,
-    )
+    import_file(KIND, files.xlsx(_rows(3), header=HEADER), cast.township_a, out=out)
     batch = ImportBatch.objects.get()
     assert (
         out.getvalue().strip()
@@ -509,19 +497,7 @@ def test_the_command_imports_a_clean_file_and_prints_each_bad_row_otherwise(cast
     rows[1][2] = "特大型"
     out = StringIO()
     with pytest.raises(CommandError, match="1 of 2 rows are bad; nothing was imported"):
-        call_command(
-            "import_file",
-            KIND,
-            str(files.xlsx(rows, header=HEADER)),
-            "--township",
-            cast.township_a.code,
-            "--user",
-            "maker_ann",
-            "--yes",
-            "--language",
-            "en",
-            stdout=out,
-        )
+        import_file(KIND, files.xlsx(rows, header=HEADER), cast.township_a, out=out)
     assert out.getvalue().splitlines() == [
         "row 4, column 企业划型, value 特大型: Unknown size class. Write one of: Large、Medium、Small、Micro."
     ]
@@ -530,10 +506,7 @@ def test_the_command_imports_a_clean_file_and_prints_each_bad_row_otherwise(cast
 
 class TestUploadApi:
     def _post(self, api, user, path, township):
-        with open(path, "rb") as handle:
-            return api.as_user(user).post(
-                "/api/imports/", {"kind": KIND, "township": township.pk, "file": handle}, format="multipart"
-            )
+        return post_upload(api, user, KIND, path, township)
 
     def test_a_clerk_uploads_a_list_which_is_checked_and_then_imported_on_confirmation(
         self, api, cast, files, django_capture_on_commit_callbacks

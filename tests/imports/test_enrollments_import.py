@@ -13,7 +13,6 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from enrollment import services as enrollment_services
@@ -30,7 +29,7 @@ from socialsec.lib.resident_id import build_resident_id
 from tests.enrollment.factories import OrganizationFactory, build_credit_code
 from tests.factories import PersonFactory, UserFactory
 from tests.imports.files import ENROLLMENTS_HEADER
-from tests.imports.helpers import check, confirm_and_commit, errors_of, upload
+from tests.imports.helpers import check, confirm_and_commit, errors_of, import_file, post_upload, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -193,19 +192,7 @@ def test_the_audit_trail_has_one_insert_per_enrollment_and_account_naming_the_ba
 
 def test_manage_py_import_file_imports_an_enrollment_batch(cast, persons_in_a, files):
     out = StringIO()
-    call_command(
-        "import_file",
-        "enrollments",
-        str(_xlsx(files, _rows(persons_in_a))),
-        "--township",
-        cast.township_a.code,
-        "--user",
-        "maker_ann",
-        "--yes",
-        "--language",
-        "en",
-        stdout=out,
-    )
+    import_file("enrollments", _xlsx(files, _rows(persons_in_a)), cast.township_a, out=out)
     batch = ImportBatch.objects.get()
     assert (
         out.getvalue().strip()
@@ -223,19 +210,7 @@ def test_manage_py_import_file_prints_the_bad_rows_and_imports_nothing(cast, per
     rows[2][2] = "养老"
     out = StringIO()
     with pytest.raises(CommandError, match="1 of 5 rows are bad; nothing was imported"):
-        call_command(
-            "import_file",
-            "enrollments",
-            str(_xlsx(files, rows)),
-            "--township",
-            cast.township_a.code,
-            "--user",
-            "maker_ann",
-            "--yes",
-            "--language",
-            "en",
-            stdout=out,
-        )
+        import_file("enrollments", _xlsx(files, rows), cast.township_a, out=out)
     assert out.getvalue().startswith("row 5, column 险种, value 养老: 养老 is not a scheme.")
     assert not Enrollment.objects.exists()
 
@@ -694,12 +669,7 @@ def test_every_code_of_the_kind_has_its_own_sentence_not_the_fallback(code):
 
 class TestUploadApi:
     def _post(self, api, user, path, township):
-        with open(path, "rb") as handle:
-            return api.as_user(user).post(
-                "/api/imports/",
-                {"kind": "enrollments", "township": township.pk, "file": handle},
-                format="multipart",
-            )
+        return post_upload(api, user, "enrollments", path, township)
 
     def test_a_clerk_uploads_a_batch_and_it_is_checked_and_imported(
         self, api, cast, persons_in_a, files, django_capture_on_commit_callbacks

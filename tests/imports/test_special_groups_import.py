@@ -24,7 +24,7 @@ from socialsec.imports.models import ImportBatch
 from socialsec.lib.resident_id import build_resident_id
 from tests.factories import PersonFactory
 from tests.imports.files import SPECIAL_GROUPS_HEADER as HEADER
-from tests.imports.helpers import check, confirm_and_commit, errors_of, upload
+from tests.imports.helpers import check, confirm_and_commit, errors_of, import_file, post_upload, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -587,19 +587,7 @@ def test_the_template_has_every_column_and_example_rows_that_only_lack_their_per
 def test_the_command_imports_a_clean_file_for_a_township(cast, persons_in_a, files):
     path = files.xlsx(_clean_rows(persons_in_a), header=HEADER)
     out = StringIO()
-    call_command(
-        "import_file",
-        KIND,
-        str(path),
-        "--township",
-        cast.township_a.code,
-        "--user",
-        "maker_ann",
-        "--yes",
-        "--language",
-        "en",
-        stdout=out,
-    )
+    import_file(KIND, path, cast.township_a, out=out)
     batch = ImportBatch.objects.get()
     assert (batch.kind, batch.status) == (KIND, ImportStatus.COMMITTED)
     assert (
@@ -615,19 +603,7 @@ def test_the_command_prints_each_bad_row_and_imports_nothing(cast, persons_in_a,
     rows[1][2] = "困难户"
     out = StringIO()
     with pytest.raises(CommandError, match="1 of 5 rows are bad; nothing was imported"):
-        call_command(
-            "import_file",
-            KIND,
-            str(files.xlsx(rows, header=HEADER)),
-            "--township",
-            cast.township_a.code,
-            "--user",
-            "maker_ann",
-            "--yes",
-            "--language",
-            "en",
-            stdout=out,
-        )
+        import_file(KIND, files.xlsx(rows, header=HEADER), cast.township_a, out=out)
     (line,) = out.getvalue().splitlines()
     assert line.startswith("row 4, column 人员类别, value 困难户: Unknown special group.")
     assert not PersonCategory.objects.exists()
@@ -648,10 +624,7 @@ def test_the_command_imports_a_county_wide_list_for_county_wide_staff(
 
 class TestUploadApi:
     def _post(self, api, user, path, township):
-        with open(path, "rb") as handle:
-            return api.as_user(user).post(
-                "/api/imports/", {"kind": KIND, "township": township.pk, "file": handle}, format="multipart"
-            )
+        return post_upload(api, user, KIND, path, township)
 
     def test_a_clerk_uploads_a_list_which_is_checked_and_then_imported_on_confirmation(
         self, api, cast, persons_in_a, files, django_capture_on_commit_callbacks
