@@ -11,6 +11,10 @@ name the way socialsec.core.seeding finds `<app>.seeding`, so imports imports no
 Staging is a TEMP table created inside the commit transaction (ON COMMIT DROP): it exists
 for one batch only, needs no cleanup after a crash, no migration per kind, and no batch_id
 filter in the merge; an UNLOGGED table would save the CREATE but add both of those.
+
+Optional, for speed (see TwoStepKind): a kind may split its validation into the checks of the
+file alone and the checks against the registry. The commit then re-runs only the latter, on the
+rows the check kept, instead of reading the file and checking everything again.
 """
 
 from __future__ import annotations
@@ -98,6 +102,35 @@ class ImportKind(Protocol):
     def error_message(self, code: str, params: dict[str, Any]) -> str | None:
         """The clerk's sentence for a kind-specific code, in the active language (None: not ours)."""
         ...
+
+
+class TwoStepKind(ImportKind, Protocol):
+    """An ImportKind whose validation is two steps; both methods are optional extras of a kind.
+
+    `validate(table, ctx)` must equal `check_file` followed by `check_registry` on the rows it
+    kept (errors of both, in that order). The check runs both steps and keeps the first step's
+    rows; the commit runs `check_registry` alone on them, inside its transaction, because the
+    registry may have changed since the check while our copy of the file cannot have.
+    """
+
+    def check_file(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(errors, prepared rows): every check that needs only the file (IDs, dates, duplicates…).
+
+        The prepared frame holds plain columns only (numbers, booleans, datetime64, text, None
+        for missing text): the framework stores it between the check and the commit without pickle.
+        """
+        ...
+
+    def check_registry(
+        self, prepared: pd.DataFrame, ctx: ValidationContext
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(errors, clean rows ready for stage): the checks against the database as it is now."""
+        ...
+
+
+def checks_in_two_steps(kind: ImportKind) -> bool:
+    """Whether the kind implements TwoStepKind's optional methods."""
+    return callable(getattr(kind, "check_file", None)) and callable(getattr(kind, "check_registry", None))
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,15 @@ import pandas as pd
 
 # Fold full-width forms (U+FF01-U+FF5E) to ASCII and the ideographic space to a space.
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_FOLDABLE = re.compile("[\uff01-\uff5e\u3000]")
+# Text cells of an xlsx that read as empty, as pandas' Excel reader always had them (its default
+# na_values): "#N/A" left by a failed lookup formula, "NULL" from a database export…
+_EMPTY_TEXTS = frozenset(
+    {
+        *("#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>"),
+        *("N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"),
+    }
+)
 
 ERROR_CODES = (
     "too_large",
@@ -125,14 +136,17 @@ def _cell_text(value: Any) -> tuple[str, bool]:
     """Cell value → (text, was it a number). Integral numbers lose no digits here."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "", False
+    if isinstance(value, str):
+        return value, False
     if isinstance(value, bool):
         return str(value), False
     if isinstance(value, int):
         return str(value), True
     if isinstance(value, float):
-        # Below 1e15 a double holds every digit exactly; above, keep the float's own form,
-        # e.g. 1.10101199001010e+17, so nobody mistakes it for a real number.
-        if value.is_integer() and abs(value) < 1e15:
+        # An integral number reads as its digits, whatever its size: an 18-digit ID typed into a
+        # number cell shows as 110101199001010000 (its last digits already lost) and is refused
+        # by the importer for the number flag, naming the value the clerk sees in the cell.
+        if value.is_integer():
             return str(int(value)), True
         return repr(value), True
     if hasattr(value, "isoformat"):
@@ -140,8 +154,47 @@ def _cell_text(value: Any) -> tuple[str, bool]:
     return str(value), False
 
 
-def _read_raw(path: Path, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The whole first sheet as text, plus a same-shaped frame of 'was a number' flags."""
+@dataclass
+class _Sheet:
+    """The first sheet (or the csv) as read, before any cell is converted.
+
+    Only the header search and the columns a kind knows are turned into text, and a column of
+    text cells (the usual case: IDs and names kept as text) is taken as it is, with no per-cell
+    work in Python; a column holding numbers or date cells is converted cell by cell.
+    """
+
+    height: int
+    # xlsx: calamine's rows (lists of str, float, int, bool, date, datetime…; "" when empty);
+    # csv: a DataFrame of text (NaN where a short line had no such field).
+    cells: Any
+
+    def head(self, count: int) -> list[list[str]]:
+        if isinstance(self.cells, pd.DataFrame):
+            block = self.cells.iloc[:count].fillna("")
+            return [[str(value) for value in row] for row in block.itertuples(index=False, name=None)]
+        return [
+            ["" if value in _EMPTY_TEXTS else _cell_text(value)[0] for value in row]
+            for row in self.cells[:count]
+        ]
+
+    def column(self, index: int, start: int) -> tuple[list[str], np.ndarray]:
+        """Column `index` from row `start` (0-based) on: (texts, 'was a number' flags)."""
+        if isinstance(self.cells, pd.DataFrame):
+            values = self.cells.iloc[start:, index].to_numpy(dtype=object)
+            values[pd.isna(values)] = ""
+            return values.tolist(), np.zeros(len(values), dtype=bool)
+        values = list(map(itemgetter(index), self.cells[start:]))
+        if not _EMPTY_TEXTS.isdisjoint(values):
+            values = ["" if isinstance(value, str) and value in _EMPTY_TEXTS else value for value in values]
+        if set(map(type, values)) <= {str}:
+            return values, np.zeros(len(values), dtype=bool)
+        converted = [_cell_text(value) for value in values]
+        return [text for text, _number in converted], np.fromiter(
+            (number for _text, number in converted), dtype=bool, count=len(converted)
+        )
+
+
+def _read_sheet(path: Path, kind: str) -> _Sheet:
     if kind == "csv":
         text = _decode(path.read_bytes())
         frame = pd.read_csv(
@@ -153,27 +206,19 @@ def _read_raw(path: Path, kind: str) -> tuple[pd.DataFrame, pd.DataFrame]:
             quoting=csv.QUOTE_MINIMAL,
             engine="c",
         )
-        return frame, pd.DataFrame(False, index=frame.index, columns=frame.columns)
+        return _Sheet(height=len(frame), cells=frame)
+    from python_calamine import CalamineWorkbook
+
     try:
-        raw = pd.read_excel(path, engine="calamine", header=None, dtype=object, sheet_name=0)
+        with CalamineWorkbook.from_path(str(path)) as workbook:
+            # From A1 (skip_empty_area=False), so a row's position is its number in the file, less one.
+            rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own types for every kind of broken file
         raise SpreadsheetError("not_a_spreadsheet") from exc
-    texts, flags = {}, {}
-    for key, column in raw.items():
-        texts[key], flags[key] = _column_text(column)
-    return pd.DataFrame(texts, index=raw.index), pd.DataFrame(flags, index=raw.index)
-
-
-def _column_text(column: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """One column as text plus 'was a number' flags; whole-column paths for the usual cases."""
-    kind = pd.api.types.infer_dtype(column, skipna=True)
-    missing = column.isna()
-    if kind in ("string", "empty"):  # a text column (names, IDs kept as text): no per-cell work
-        return column.where(~missing, "").astype(str), pd.Series(False, index=column.index)
-    if kind == "integer":  # phone numbers, years, grades typed as numbers
-        return column.astype("Int64").astype(str).where(~missing, ""), ~missing
-    converted = column.map(_cell_text)  # mixed or floating: cell by cell
-    return converted.str[0], converted.str[1].astype(bool)
+    width = max(map(len, rows), default=0)
+    if any(len(row) != width for row in rows):
+        rows = [row + [""] * (width - len(row)) for row in rows]
+    return _Sheet(height=len(rows), cells=rows)
 
 
 def _decode(data: bytes) -> str:
@@ -186,8 +231,15 @@ def _decode(data: bytes) -> str:
     raise SpreadsheetError("bad_encoding")
 
 
+def _tidy(texts: list[str]) -> list[str]:
+    """Full-width forms folded to ASCII and the ends trimmed, for one column's cells."""
+    if _FOLDABLE.search("".join(texts)):
+        texts = [text if text.isascii() else text.translate(_FULL_WIDTH) for text in texts]
+    return [text.strip() for text in texts]
+
+
 def _find_header(
-    text: pd.DataFrame, columns: Mapping[str, Sequence[str]], required: Iterable[str], limits: Limits
+    head: list[list[str]], columns: Mapping[str, Sequence[str]], required: Iterable[str]
 ) -> tuple[int, dict[str, int]]:
     labels = {
         canonical: {normalize_label(label) for label in accepted} | {normalize_label(canonical)}
@@ -195,8 +247,8 @@ def _find_header(
     }
     required = list(required)
     best: tuple[int, dict[str, int]] | None = None
-    for position in range(min(limits.header_search_rows, len(text))):
-        cells = [normalize_label(value) for value in text.iloc[position].tolist()]
+    for position, row in enumerate(head):
+        cells = [normalize_label(value) for value in row]
         found: dict[str, int] = {}
         for index, cell in enumerate(cells):
             for canonical, accepted in labels.items():
@@ -223,7 +275,7 @@ def read_table(
 
     `columns` maps each canonical name to the header labels it may carry in a file
     (e.g. {"id_number": ["公民身份号码", "身份证号"]}); `required` names the columns the
-    header must have (all of them by default). Unknown columns are ignored.
+    header must have (all of them by default). Unknown columns are ignored (never converted).
     """
     path = Path(path)
     limits = limits or Limits()
@@ -237,34 +289,34 @@ def read_table(
         raise SpreadsheetError("not_a_spreadsheet", hint="xls")
     if kind == "xlsx":
         _guard_zip(path, limits)
-    text, numeric = _read_raw(path, kind)
-    if text.empty:
+    sheet = _read_sheet(path, kind)
+    if sheet.height == 0:
         raise SpreadsheetError("empty")
-    header, positions = _find_header(text, columns, required or list(columns), limits)
-    body = text.iloc[header + 1 :]
-    body_numeric = numeric.iloc[header + 1 :]
-    names = list(positions)
-    frame = pd.DataFrame(
-        {name: body.iloc[:, positions[name]].fillna("").astype(str) for name in names}, index=body.index
+    header, positions = _find_header(
+        sheet.head(limits.header_search_rows), columns, required or list(columns)
     )
-    # Fold full-width forms and trim, column by column (vectorised).
-    for name in names:
-        frame[name] = frame[name].str.translate(_FULL_WIDTH).str.strip()
-    flags = pd.DataFrame(
-        {name: body_numeric.iloc[:, positions[name]].to_numpy() for name in names}, index=body.index
-    )
+    texts: dict[str, list[str]] = {}
+    flags: dict[str, np.ndarray] = {}
+    for name, index in positions.items():
+        cells, numbers = sheet.column(index, header + 1)
+        texts[name], flags[name] = _tidy(cells), numbers
     # A row with nothing in any known column is a blank row (trailing or in between): drop it.
-    keep = (frame != "").any(axis=1).to_numpy()
-    frame, flags = frame[keep], flags[keep]
-    if len(frame) > limits.max_rows:
-        raise SpreadsheetError("too_many_rows", rows=len(frame), limit=limits.max_rows)
-    rows = frame.index.to_numpy() + 1  # 1-based, as the spreadsheet shows them
-    return Table(
-        frame=frame.reset_index(drop=True),
-        rows=rows,
-        header_row=header + 1,
-        numeric=flags.reset_index(drop=True),
+    count = sheet.height - header - 1
+    keep = np.zeros(count, dtype=bool)
+    for cells in texts.values():
+        keep |= np.fromiter(map(bool, cells), dtype=bool, count=count)
+    if int(keep.sum()) > limits.max_rows:
+        raise SpreadsheetError("too_many_rows", rows=int(keep.sum()), limit=limits.max_rows)
+    everything = bool(keep.all())
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(cells if everything else np.array(cells, dtype=object)[keep], dtype="str")
+            for name, cells in texts.items()
+        }
     )
+    numeric = pd.DataFrame({name: numbers[keep] for name, numbers in flags.items()})
+    rows = np.flatnonzero(keep) + header + 2  # 1-based, as the spreadsheet shows them
+    return Table(frame=frame, rows=rows, header_row=header + 1, numeric=numeric)
 
 
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -416,3 +416,126 @@ def test_a_date_typed_as_a_spreadsheet_day_number_or_a_date_cell_is_read_as_that
     batch = confirm_and_commit(check(upload(cast.maker_ann, path, cast.township_a)), cast.maker_ann)
     assert batch.status == ImportStatus.COMMITTED, errors_of(batch)
     assert death_dates(persons_in_a[:2]) == [DEATH, DEATH]
+
+
+# --- The commit re-checks the registry, not the file (issue 3: fast because set-based) ----------
+
+
+def test_the_commit_re_checks_the_registry_but_not_the_file_the_check_already_read(
+    cast, persons_in_a, files, monkeypatch
+):
+    """The stored file cannot change after the check, so the commit neither reads it nor repeats
+    the file's checks; it checks the kept rows against the registry as it is inside its transaction
+    (DOMAIN §5.1 deaths from civil affairs, §8.1 Person death date and source)."""
+    from enrollment.import_kinds.death_records import DeathRecords
+
+    batch = check(upload(cast.maker_ann, files.xlsx(_rows(persons_in_a)), cast.township_a))
+    services.batch_path(batch).unlink()  # the commit must not need the file any more
+
+    def no_second_file_check(self, table, ctx):
+        raise AssertionError("the commit repeated the file's checks")
+
+    registry_checks = []
+    real_check_registry = DeathRecords.check_registry
+
+    def counting_check_registry(self, prepared, ctx):
+        registry_checks.append(len(prepared))
+        return real_check_registry(self, prepared, ctx)
+
+    monkeypatch.setattr(DeathRecords, "check_file", no_second_file_check)
+    monkeypatch.setattr(DeathRecords, "check_registry", counting_check_registry)
+    batch = confirm_and_commit(batch, cast.maker_ann)
+
+    assert batch.status == ImportStatus.COMMITTED, batch.failure_detail
+    assert registry_checks == [5]
+    assert death_dates(persons_in_a) == [DEATH] * 5
+
+
+def test_a_batch_checked_without_kept_rows_is_checked_whole_again_at_the_commit(cast, persons_in_a, files):
+    """A batch checked before the rows were kept (or whose copy was lost) reads its file again, and
+    a death recorded meanwhile on another day still fails the commit (DOMAIN §8.1 Person)."""
+    batch = check(upload(cast.maker_ann, files.xlsx(_rows(persons_in_a)), cast.township_a))
+    kept = services._cache(batch, "prepared")
+    assert kept.exists()
+    kept.unlink()
+    Person.objects.filter(pk=persons_in_a[1].pk).update(death_date=dt.date(2024, 1, 1))
+
+    batch = confirm_and_commit(batch, cast.maker_ann)
+
+    assert batch.status == ImportStatus.FAILED
+    assert [(row, code) for row, _c, _v, code in errors_of(batch)] == [(4, "already_dead")]
+
+
+def test_the_kept_rows_are_removed_once_the_batch_is_committed(
+    cast, persons_in_a, files, django_capture_on_commit_callbacks
+):
+    """Checked rows hold ID numbers (DOMAIN §6.1): nothing of them stays on disk after the commit."""
+    batch = check(upload(cast.maker_ann, files.xlsx(_rows(persons_in_a)), cast.township_a))
+    kept = services._cache(batch, "prepared")
+    assert kept.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = confirm_and_commit(batch, cast.maker_ann)
+    assert batch.status == ImportStatus.COMMITTED
+    assert not kept.exists()
+
+
+def test_kept_rows_keep_their_types_and_never_go_through_pickle(tmp_path):
+    """What the check keeps for the commit loads as plain arrays: reading it can run no code."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "row": np.array([2, 3, 4], dtype="int64"),
+            "text": pd.Series(["张三", None, "a\tb\n"], dtype="str"),
+            "cells": np.array(["x", "", None], dtype=object),
+            "nul": pd.Series(["a\0b", "", "c"], dtype="str"),  # a NUL in a cell: stored with lengths
+            "day": np.array(["2024-03-05", "NaT", "1950-01-02"], dtype="datetime64[s]"),
+            "grade": pd.array([1, None, 2], dtype="Int64"),
+            "flag": np.array([True, False, True]),
+        }
+    )
+    path = tmp_path / "kept.npz"
+    services._save_frame(path, frame)
+    np.load(path, allow_pickle=False).close()  # every member is a plain array
+
+    loaded = services._load_frame(path)
+
+    pd.testing.assert_frame_equal(loaded, frame)
+
+
+def test_a_frame_holding_objects_is_refused_rather_than_pickled_or_turned_into_text(tmp_path):
+    from decimal import Decimal
+
+    import pandas as pd
+
+    with pytest.raises(TypeError, match="without pickle"):
+        services._save_frame(tmp_path / "kept.npz", pd.DataFrame({"amount": [Decimal("1.50"), None]}))
+
+
+# --- The import benchmarks (make bench) ---------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)  # the seeder loads through COPY; the scenarios vacuum
+def test_the_import_benchmarks_write_as_many_rows_as_their_references():
+    """make bench compares each import with a reference doing the same writes: a special-group
+    list (DOMAIN glossary, §8.1 PersonCategory) and a death list (§5.1, §8.1 Person)."""
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    stdout, stderr = StringIO(), StringIO()
+    call_command(
+        "perfbench",
+        persons=1500,
+        rounds=1,
+        scenarios=["import_xlsx", "import_csv", "import_deaths_xlsx"],
+        stdout=stdout,
+        stderr=stderr,
+    )
+    lines = {line["scenario"]: line for line in map(json.loads, stdout.getvalue().splitlines())}
+    assert set(lines) == {"import_xlsx", "import_csv", "import_deaths_xlsx"}
+    for line in lines.values():
+        assert line["same_result"] is True, line
+        assert 1000 < line["rows"] <= 1500  # the living persons of the county, one row each
