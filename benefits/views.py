@@ -33,6 +33,7 @@ from socialsec.core.models import AdministrativeDivision
 from socialsec.core.scoping import assigned_township_ids, can_see_whole_county, get_visible_or_404
 from socialsec.core.views import township_scoped
 from socialsec.lib.masking import mask_bank_account
+from socialsec.lib.months import parse_month
 from socialsec.lib.resident_id import mask_resident_id
 from socialsec.rosters.choices import RosterStatus, RosterStep
 from socialsec.rosters.selectors import ROSTER_RELATED, available_steps, roster_timeline
@@ -68,13 +69,6 @@ def _positive_int(raw: str | None) -> int | None:
     return value if value and value > 0 else None
 
 
-def _month(raw: str) -> dt.date | None:
-    try:
-        return dt.datetime.strptime(raw.strip(), "%Y-%m").date()
-    except ValueError:
-        return None
-
-
 def generation_available() -> bool:
     """Roster generation is benefits.services.roster_generate; the form shows only once it exists."""
     return hasattr(services, "roster_generate")
@@ -103,7 +97,7 @@ class GenerateForm(BootstrapForm):
         self.fields["township"].choices = townships
 
     def clean_month(self) -> dt.date:
-        month = _month(self.cleaned_data["month"])
+        month = parse_month(self.cleaned_data["month"])
         if month is None:
             raise forms.ValidationError(_("Enter the month as YYYY-MM, e.g. 2025-10."))
         return month
@@ -127,7 +121,7 @@ def _filters(request: HttpRequest) -> selectors.RosterFilters:
     return selectors.RosterFilters(
         status=status if status in RosterStatus.values else "",
         programme=programme if programme in BenefitProgramme.values else "",
-        period=_month(request.GET.get("month", "")),
+        period=parse_month(request.GET.get("month", "")),
         inbox=inbox if inbox in selectors.INBOXES else "",
     )
 

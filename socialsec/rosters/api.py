@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any, ClassVar
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -19,6 +20,7 @@ from socialsec.core.api import TownshipScopedApi
 from socialsec.core.pagination import KeysetPagination
 from socialsec.core.scoping import get_visible_or_404
 from socialsec.lib.masking import mask_bank_account
+from socialsec.lib.months import parse_month
 from socialsec.lib.resident_id import mask_resident_id
 from socialsec.rosters import selectors
 from socialsec.rosters.choices import BankResult, RosterStatus, RosterStep
@@ -36,10 +38,10 @@ class MonthField(serializers.Field):
         return f"{value:%Y-%m}"
 
     def to_internal_value(self, data: Any) -> dt.date:
-        try:
-            return dt.datetime.strptime(str(data), "%Y-%m").date()
-        except ValueError:
-            raise serializers.ValidationError("YYYY-MM") from None
+        month = parse_month(data)
+        if month is None:
+            raise serializers.ValidationError(_("Give the month as YYYY-MM, for example 2025-10."))
+        return month
 
 
 @extend_schema_serializer(component_name="RosterUser")
@@ -174,11 +176,8 @@ class RosterFilter(django_filters.FilterSet):
     township = django_filters.CharFilter(field_name="township__code", label="12-digit township code")
 
     def filter_period(self, queryset: Any, name: str, value: str) -> Any:
-        try:
-            month = dt.datetime.strptime(value, "%Y-%m").date()
-        except ValueError:
-            return queryset.none()
-        return queryset.filter(period=month)
+        month = parse_month(value)
+        return queryset.none() if month is None else queryset.filter(period=month)
 
 
 class RosterListApi(TownshipScopedApi, generics.ListAPIView):
