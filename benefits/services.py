@@ -559,15 +559,11 @@ def _start_paying_due(
     )
     if township is not None:
         due = due.filter(person__township=township)
-    ids = list(due.values_list("pk", flat=True))
-    if not ids:
-        return 0
     # The status column is protected (django-fsm): one UPDATE along the approved → paying edge,
-    # which the status-edges trigger allows; the row-version trigger records each row.
+    # which the status-edges trigger allows; the row-version trigger records each row. The ids
+    # stay in the database (UPDATE … WHERE id IN (SELECT …)), never a list in Python.
     with pghistory.context(user=by.pk, actor=by.username, step="start_paying"):
-        return BenefitEntitlement.objects.filter(pk__in=ids, status=EntitlementStatus.APPROVED).update(
-            status=EntitlementStatus.PAYING, decided_by=by, updated_at=timezone.now()
-        )
+        return due.update(status=EntitlementStatus.PAYING, decided_by=by, updated_at=timezone.now())
 
 
 def _paying_regions(programme: str, township: AdministrativeDivision | None) -> list[str]:

@@ -91,7 +91,7 @@ def proxy_payment_roster_generate(
             % {"first": FIRST_YEAR, "last": timezone.localdate().year + 1},
             field="year",
         )
-    township = rosters._township_for(by, township_id)
+    township = rosters.roster_township(by, township_id)
     period = dt.date(year, 1, 1)
     _refuse_second_roster(period, township)
     regions = _pooling_areas(township)
@@ -105,10 +105,8 @@ def proxy_payment_roster_generate(
             without_account=without_account,
             person_ids=without_ids,
         )
-    division = township.code[:9] if township else settings.COUNTY_CODE
-    earlier = ProxyPaymentRoster.objects.filter(period=period, township=township).count()
     roster = ProxyPaymentRoster(
-        number=f"PP-{period:%Y%m}-{division}-{earlier + 1}",
+        number=rosters.roster_number(ProxyPaymentRoster, PROGRAMME, period, township),
         programme=PROGRAMME,
         period=period,
         township=township,

@@ -460,15 +460,12 @@ def roster_create_draft(
         raise InvalidInput(_("Choose a programme."), field="programme")
     if period.day != 1:
         raise InvalidInput(_("A roster is for a month: give its first day."), field="period")
-    township = _township_for(by, township_id)
+    township = roster_township(by, township_id)
     _refuse_second_roster(model, programme, period, township)
     src = _stage_lines(lines) if lines else ""
     _refuse_bad_lines(model, programme, period, township, lines, src)
-    division = township.code[:9] if township else settings.COUNTY_CODE
-    prefix = model.NUMBER_PREFIXES.get(programme, programme.upper())
-    earlier = model.objects.filter(programme=programme, period=period, township=township).count()
     roster = model(
-        number=f"{prefix}-{period:%Y%m}-{division}-{earlier + 1}",
+        number=roster_number(model, programme, period, township),
         programme=programme,
         period=period,
         township=township,
@@ -492,7 +489,12 @@ def roster_create_draft(
     return roster
 
 
-def _township_for(user: User, township_id: int | None) -> AdministrativeDivision | None:
+def roster_township(user: User, township_id: int | None) -> AdministrativeDivision | None:
+    """The township a new roster is for, as `user` may generate it; None for the whole county.
+
+    None (the county) only for county-wide staff (403 rule "county"); a township id that is not a
+    township, or not one of the user's, is 404. Every roster kind's generation resolves it here.
+    """
     if township_id is None:
         if not can_see_whole_county(user):
             raise NotPermitted(
@@ -506,6 +508,20 @@ def _township_for(user: User, township_id: int | None) -> AdministrativeDivision
     if township is None:
         raise NotVisible(model="administrativedivision")
     return township
+
+
+def roster_number(
+    model: type[RosterBase], programme: str, period: dt.date, township: AdministrativeDivision | None
+) -> str:
+    """The number of a new roster: prefix, month, division (township code or county), sequence.
+
+    E.g. RP-202510-<9-digit township>-1; the sequence counts the kind's rosters of the same
+    programme, month and township so far (cancelled ones included), so a number is never reused.
+    """
+    division = township.code[:9] if township else settings.COUNTY_CODE
+    prefix = model.NUMBER_PREFIXES.get(programme, programme.upper())
+    earlier = model.objects.filter(programme=programme, period=period, township=township).count()
+    return f"{prefix}-{period:%Y%m}-{division}-{earlier + 1}"
 
 
 def _refuse_second_roster(
@@ -739,14 +755,11 @@ def roster_create_draft_from_select(
         raise InvalidInput(_("Choose a programme."), field="programme")
     if period.day != 1:
         raise InvalidInput(_("A roster is for a month: give its first day."), field="period")
-    township = _township_for(by, township_id)
+    township = roster_township(by, township_id)
     _refuse_second_roster(model, programme, period, township)
     lines = select(township)
-    division = township.code[:9] if township else settings.COUNTY_CODE
-    prefix = model.NUMBER_PREFIXES.get(programme, programme.upper())
-    earlier = model.objects.filter(programme=programme, period=period, township=township).count()
     roster = model(
-        number=f"{prefix}-{period:%Y%m}-{division}-{earlier + 1}",
+        number=roster_number(model, programme, period, township),
         programme=programme,
         period=period,
         township=township,
