@@ -6,8 +6,6 @@ overwritten by a different date (the same date again is left as it is).
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,9 +13,17 @@ import pandas as pd
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.import_kinds.common import fire_row_triggers_cheaply, persons_by_id_number
-from socialsec.imports.columns import conflicting_groups, dates, first_rows, resident_ids
-from socialsec.imports.kinds import ValidationContext, error_frame, no_errors
+from enrollment.import_kinds.common import (
+    RowErrors,
+    check_id_numbers,
+    check_past_dates,
+    copy_to_stage,
+    drop_rows_repeated_in_file,
+    fire_row_triggers_cheaply,
+    persons_by_id_number,
+    widen,
+)
+from socialsec.imports.kinds import ValidationContext, no_errors
 from socialsec.lib.spreadsheets import Table
 
 # Stored in Person.death_source when the file has no source column: the list's own name
@@ -25,13 +31,6 @@ from socialsec.lib.spreadsheets import Table
 DEFAULT_DEATH_SOURCE = "民政死亡名单"
 _SOURCE_MAX = 100  # Person.death_source max_length
 _STAGE = "imports_stage_death_records"
-
-
-def _widen(subset: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """A mask over the rows where `among` holds, as a mask over every row."""
-    full = np.zeros(len(among), dtype=bool)
-    full[np.flatnonzero(among)[subset]] = True
-    return full
 
 
 class DeathRecords:
@@ -72,31 +71,22 @@ class DeathRecords:
         frame = table.frame
         rows = pd.Series(table.rows, index=frame.index, dtype="int64")
         numeric = table.numeric
-        errors: list[pd.DataFrame] = []
-        add = self._collector(errors, rows, frame)
+        errors = RowErrors(self.columns, rows, frame)
 
         # The ID number: empty, stored as a number, or refused by the §6.1 rules.
         raw_ids = frame["id_number"]
-        numbers, id_codes = resident_ids(raw_ids, numeric.get("id_number"), ctx.today)
-        id_ok = (id_codes == "").to_numpy()
-        for code in pd.unique(id_codes[~id_ok]):
-            add((id_codes == code).to_numpy(), "id_number", "required" if code == "empty" else code)
+        numbers, id_ok = check_id_numbers(raw_ids, numeric.get("id_number"), ctx.today, errors)
 
         # The date of death: present, a date, not in the future.
         raw_dates = frame["death_date"]
-        death = dates(raw_dates, numeric.get("death_date"))
-        empty_date = (raw_dates == "").to_numpy()
-        bad_date = death.isna().to_numpy() & ~empty_date
-        future = (death > pd.Timestamp(ctx.today)).to_numpy()
-        add(empty_date, "death_date", "required")
-        add(bad_date, "death_date", "bad_date")
-        add(future, "death_date", "future_date")
-        date_ok = ~(empty_date | bad_date | future)
+        death, date_ok = check_past_dates(
+            "death_date", raw_dates, numeric.get("death_date"), ctx.today, errors
+        )
 
         if "source" in frame:
             source = frame["source"].where(frame["source"] != "", DEFAULT_DEATH_SOURCE)
             too_long = (source.str.len() > _SOURCE_MAX).to_numpy()
-            add(too_long, "source", "too_long", {"max": _SOURCE_MAX})
+            errors.add(too_long, "source", "too_long", {"max": _SOURCE_MAX})
         else:
             source = pd.Series(DEFAULT_DEATH_SOURCE, index=frame.index)
             too_long = np.zeros(len(frame), dtype=bool)
@@ -108,22 +98,7 @@ class DeathRecords:
         day = pd.Series(
             np.where(ok, death.to_numpy().astype("datetime64[D]").astype("int64"), 0), index=frame.index
         )
-        conflict, groups = conflicting_groups(numbers[ok], day[ok], rows[ok])
-        if conflict.any():
-            conflict_full = _widen(conflict, ok)
-            add(conflict_full, "id_number", "conflicting_rows", [{"rows": group} for group in groups])
-            ok &= ~conflict_full
-        keys = pd.DataFrame({"number": numbers[ok], "day": day[ok]})
-        repeat, first = first_rows(keys, rows[ok])
-        if repeat.any():
-            repeat_full = _widen(repeat, ok)
-            add(
-                repeat_full,
-                "id_number",
-                "duplicate_row",
-                [{"first_row": int(r)} for r in first.to_numpy()[repeat]],
-            )
-            ok &= ~repeat_full
+        ok = drop_rows_repeated_in_file(numbers, day, rows, ok, errors)
 
         prepared = pd.DataFrame(
             {
@@ -137,7 +112,7 @@ class DeathRecords:
                 "name": names[ok].to_numpy(dtype=object),
             }
         )
-        return (pd.concat(errors, ignore_index=True) if errors else no_errors()), prepared
+        return errors.frame(), prepared
 
     def check_registry(
         self, prepared: pd.DataFrame, ctx: ValidationContext
@@ -146,7 +121,6 @@ class DeathRecords:
         rows = prepared["row"]
         numbers = prepared["number"]
         death = prepared["death_date"]
-        errors: list[pd.DataFrame] = []
         cells = pd.DataFrame(
             {
                 "id_number": prepared["id_number_cell"],
@@ -154,14 +128,14 @@ class DeathRecords:
                 "death_date": prepared["death_date_cell"],
             }
         )
-        add = self._collector(errors, rows, cells)
+        errors = RowErrors(self.columns, rows, cells)
 
         ctx.on_step("registry", 50)
         registry = persons_by_id_number(pd.unique(numbers.to_numpy()).tolist(), ctx.township_id)
         # One lookup of each row's person (-1: not in the registry, or not in the township).
         position = registry.index.get_indexer(numbers)
         ok = position >= 0
-        add(
+        errors.add(
             ~ok,
             "id_number",
             "person_not_found",
@@ -202,9 +176,7 @@ class DeathRecords:
                     [{"death_date": f"{d:%Y-%m-%d}"} for d in recorded[other_death]],
                 ),
             ):
-                full = _widen(mask, ok)
-                add(full, column, code, params)
-                failed |= full
+                failed |= errors.add(widen(mask, ok), column, code, params)
             ok &= ~failed
 
         facts = registry.iloc[position[ok]]
@@ -218,19 +190,7 @@ class DeathRecords:
                 "unchanged": facts["death_date"].notna().to_numpy(),
             }
         )
-        return (pd.concat(errors, ignore_index=True) if errors else no_errors()), clean
-
-    def _collector(
-        self, errors: list[pd.DataFrame], rows: pd.Series, cells: pd.DataFrame
-    ) -> Callable[..., None]:
-        label = {name: str(labels[0]) for name, labels in self.columns.items()}
-
-        def add(mask: np.ndarray, column: str, code: str, params: Any = None) -> None:
-            """Errors for the rows in mask; a list of params is aligned with mask's rows."""
-            if mask.any():
-                errors.append(error_frame(rows[mask], label[column], cells[column][mask], code, params))
-
-        return add
+        return errors.frame(), clean
 
     # --- Commit -----------------------------------------------------------------------------------
 
@@ -241,14 +201,7 @@ class DeathRecords:
             f" death_date date NOT NULL, death_source varchar({_SOURCE_MAX}) NOT NULL) ON COMMIT DROP"
         )
         changing = clean[~clean["unchanged"].astype(bool)]
-        buffer = io.StringIO()
-        changing[["row", "person_id", "death_date", "death_source"]].to_csv(buffer, header=False, index=False)
-        buffer.seek(0)
-        cursor.copy_expert(
-            f"COPY {_STAGE} (row, person_id, death_date, death_source) FROM STDIN WITH (FORMAT csv)", buffer
-        )
-        # Autovacuum never sees temp tables: give the planner the row count for the join.
-        cursor.execute(f"ANALYZE {_STAGE}")
+        copy_to_stage(cursor, _STAGE, changing, ["row", "person_id", "death_date", "death_source"])
         return len(changing)
 
     def merge(self, batch: Any, cursor: Any) -> dict[str, int]:
