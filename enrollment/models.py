@@ -111,6 +111,8 @@ class Household(TimeStamped):
     pghistory.ManualEvent("unmask_id_number"),
     # Written by enrollment.services.person_unmask_bank_account, the same way.
     pghistory.ManualEvent("unmask_bank_account"),
+    # Bulk-written by the death-record import and the seed: audit rows per statement, not per row.
+    level=pgtrigger.Statement,
 )
 class Person(TimeStamped):
     """One row per resident ID number (DOMAIN §6.1, §8.1); sex and birth date come from the ID."""
@@ -305,7 +307,10 @@ _PERSON_CATEGORY_NO_OVERLAP_DECLARE = [
 ]
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+# Bulk-written by the special-group import: one audit statement per statement, not per row.
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), level=pgtrigger.Statement
+)
 class PersonCategory(TimeStamped):
     """A person's membership of a special group (低保, 特困, 重度残疾 …), from a department's list.
 

@@ -13,6 +13,14 @@ from socialsec.imports.columns import conflicting_groups, dates, first_rows, res
 from socialsec.imports.kinds import error_frame, no_errors
 
 
+def validate_in_two_steps(kind: Any, table: Any, ctx: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """validate() of a TwoStepKind: check_file, then check_registry on the rows it kept."""
+    file_errors, prepared = kind.check_file(table, ctx)
+    registry_errors, clean = kind.check_registry(prepared, ctx)
+    found = [errors for errors in (file_errors, registry_errors) if not errors.empty]
+    return (pd.concat(found, ignore_index=True) if found else no_errors()), clean
+
+
 def persons_by_id_number(numbers: list[str], township_id: int | None) -> pd.DataFrame:
     """id, name, birth and death dates of these ID numbers (in the township, if one), indexed by number."""
     columns = ["id_number", "id", "name", "birth_date", "death_date"]

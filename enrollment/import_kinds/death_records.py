@@ -21,9 +21,10 @@ from enrollment.import_kinds.common import (
     drop_rows_repeated_in_file,
     fire_row_triggers_cheaply,
     persons_by_id_number,
+    validate_in_two_steps,
     widen,
 )
-from socialsec.imports.kinds import ValidationContext, no_errors
+from socialsec.imports.kinds import ValidationContext
 from socialsec.lib.spreadsheets import Table
 
 # Stored in Person.death_source when the file has no source column: the list's own name
@@ -56,10 +57,7 @@ class DeathRecords:
     # --- Validation -------------------------------------------------------------------------------
 
     def validate(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
-        file_errors, prepared = self.check_file(table, ctx)
-        registry_errors, clean = self.check_registry(prepared, ctx)
-        found = [errors for errors in (file_errors, registry_errors) if not errors.empty]
-        return (pd.concat(found, ignore_index=True) if found else no_errors()), clean
+        return validate_in_two_steps(self, table, ctx)
 
     def check_file(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
         """What the file alone says: IDs, dates, sources, and the file's duplicate rows.

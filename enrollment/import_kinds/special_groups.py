@@ -33,6 +33,7 @@ from enrollment.import_kinds.common import (
     fire_row_triggers_cheaply,
     persons_by_id_number,
     unregistered,
+    validate_in_two_steps,
     widen,
 )
 from enrollment.services import SEVERE_DISABILITY_GRADES
@@ -42,6 +43,8 @@ from socialsec.imports.kinds import ValidationContext
 from socialsec.lib.spreadsheets import Table
 
 _STAGE = "imports_stage_special_groups"
+# The rows as check_file kept them, for commit_prepared.
+_FILE_STAGE = "imports_stage_special_groups_file"
 # An open end (no effective_to) as a day number later than any real one.
 _OPEN_END = np.int64(10**7)
 _ROWS_NAMED = 20  # at most this many other rows are named in one error
@@ -131,6 +134,12 @@ class SpecialGroups:
     # --- Validation -------------------------------------------------------------------------------
 
     def validate(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return validate_in_two_steps(self, table, ctx)
+
+    def check_file(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """What the file alone says: IDs, names, groups, grades, dates and the file's own repeats
+        and overlaps. Returns the errors and the rows that passed, with the cells the registry's
+        errors quote; the commit re-runs only check_registry on them."""
         frame = table.frame
         rows = pd.Series(table.rows, index=frame.index, dtype="int64")
         numeric = table.numeric
@@ -216,6 +225,51 @@ class SpecialGroups:
             )
             ok &= ~widen(overlapping, ok)
 
+        prepared = pd.DataFrame(
+            {
+                "row": rows[ok].to_numpy(dtype="int64"),
+                "number": numbers[ok].to_numpy(dtype=object),
+                "name": names[ok].to_numpy(dtype=object),
+                "category": group[ok].to_numpy(dtype=object),
+                "disability_grade": pd.array(grade[ok], dtype="Int64"),
+                "source": source[ok].to_numpy(dtype=object),
+                "effective_from": start[ok].to_numpy().astype("datetime64[D]"),
+                "effective_to": end[ok].to_numpy().astype("datetime64[D]"),
+                "start_day": start_day[ok].to_numpy(dtype="int64"),
+                "end_day": end_day[ok].to_numpy(dtype="int64"),
+                # The cells as the file has them, for the values the registry's errors quote.
+                "id_number_cell": cells["id_number"][ok].to_numpy(dtype=object),
+                "name_cell": cells["name"][ok].to_numpy(dtype=object),
+                "effective_from_cell": cells["effective_from"][ok].to_numpy(dtype=object),
+            }
+        )
+        return errors.frame(), prepared
+
+    def check_registry(
+        self, prepared: pd.DataFrame, ctx: ValidationContext
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Against the registry and the memberships on record, as they are now."""
+        rows = prepared["row"]
+        numbers = prepared["number"]
+        names = prepared["name"]
+        group = prepared["category"]
+        grade = prepared["disability_grade"]
+        source = prepared["source"]
+        start = pd.Series(pd.to_datetime(prepared["effective_from"]), index=prepared.index)
+        end = pd.Series(pd.to_datetime(prepared["effective_to"]), index=prepared.index)
+        start_day = prepared["start_day"]
+        end_day = prepared["end_day"]
+        blank = pd.Series("", index=prepared.index, dtype=object)
+        cells = {name: blank for name in self.columns}
+        cells.update(
+            id_number=prepared["id_number_cell"],
+            name=prepared["name_cell"],
+            effective_from=prepared["effective_from_cell"],
+        )
+        errors = RowErrors(self.columns, rows, cells)
+        add = errors.add
+        ok = np.ones(len(prepared), dtype=bool)
+
         # Against the registry: the person, in the batch's township (DOMAIN scoping: another
         # township's person is not found, as on every page), with this name, alive on the first day.
         ctx.on_step(ProgressStep.REGISTRY, 50)
@@ -232,7 +286,7 @@ class SpecialGroups:
             first_day = start[ok].to_numpy()
             before_birth = first_day < births
             after_death = ~pd.isna(deaths) & (first_day > deaths)
-            failed = np.zeros(len(frame), dtype=bool)
+            failed = np.zeros(len(prepared), dtype=bool)
             for mask, column, code, params in (
                 (wrong_name, "name", "name_mismatch", [{"registered": n} for n in registered[wrong_name]]),
                 (
@@ -264,7 +318,7 @@ class SpecialGroups:
             registry.loc[numbers[ok], "id"].to_numpy(dtype="int64") if ok.any() else np.array([], "int64")
         )
         on_record = _memberships_on_record(person_ids, group[ok], start_day[ok], end_day[ok])
-        unchanged = np.zeros(len(frame), dtype=bool)
+        unchanged = np.zeros(len(prepared), dtype=bool)
         if not on_record.empty:
             positions = on_record["position"].to_numpy()
             same = (
@@ -369,6 +423,77 @@ class SpecialGroups:
             },
         )
         return {"inserted": cursor.rowcount}
+
+    def commit_prepared(self, prepared: pd.DataFrame, batch: Any, cursor: Any) -> dict[str, int] | None:
+        """The commit when nothing changed since the check: check_registry's rules in the write.
+
+        The rows of check_file go to a temp table, and one statement joins each to its person (in
+        the batch's township, under the name on the list, born by and alive on the first day) and
+        to the membership of its group on record that shares a day: none → inserted; an equal one
+        → unchanged; any other → neither. Unless every row was inserted or unchanged, returns None
+        and the framework rolls this back and runs check_registry, which names the rows.
+        """
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_FILE_STAGE}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {_FILE_STAGE} (row integer NOT NULL, id_number varchar(18) NOT NULL,"
+            " name text NOT NULL, category varchar(24) NOT NULL, disability_grade smallint,"
+            " source varchar(21) NOT NULL, effective_from date NOT NULL, effective_to date) ON COMMIT DROP"
+        )
+        rows = prepared.rename(columns={"number": "id_number"}).assign(
+            effective_from=pd.to_datetime(prepared["effective_from"]),
+            effective_to=pd.to_datetime(prepared["effective_to"]),
+        )
+        columns = ["row", "id_number", "name", "category", "disability_grade", "source"]
+        copy_to_stage(
+            cursor, _FILE_STAGE, rows, [*columns, "effective_from", "effective_to"], date_format="%Y-%m-%d"
+        )
+        fire_row_triggers_cheaply(cursor)
+        township_rule = "AND p.township_id = %(township)s" if batch.township_id else ""
+        cursor.execute(
+            rf"""
+            WITH checked AS MATERIALIZED (
+                SELECT p.id AS person_id, s.category, s.disability_grade, s.source,
+                       s.effective_from, s.effective_to, on_record.equal
+                  FROM {_FILE_STAGE} s
+                  JOIN enrollment_person p ON p.id_number = s.id_number
+                  LEFT JOIN LATERAL (
+                       SELECT c.effective_from = s.effective_from
+                              AND c.effective_to IS NOT DISTINCT FROM s.effective_to
+                              AND c.source = s.source
+                              AND c.disability_grade IS NOT DISTINCT FROM s.disability_grade AS equal
+                         FROM enrollment_personcategory c
+                        WHERE c.person_id = p.id AND c.category = s.category
+                          AND daterange(c.effective_from, c.effective_to, '[]')
+                              && daterange(s.effective_from, s.effective_to, '[]')
+                        ORDER BY c.id
+                        LIMIT 1) on_record ON true
+                 WHERE regexp_replace(p.name, '\s+', '', 'g') = s.name
+                   AND s.effective_from >= p.birth_date
+                   AND (p.death_date IS NULL OR s.effective_from <= p.death_date)
+                   {township_rule}
+            ), inserted AS (
+                INSERT INTO enrollment_personcategory (person_id, category, disability_grade, source,
+                            effective_from, effective_to, evidence, recorded_by_id, created_at, updated_at)
+                SELECT person_id, category, disability_grade, source, effective_from, effective_to,
+                       %(evidence)s, %(by)s, now(), now()
+                  FROM checked
+                 WHERE equal IS NULL
+                 -- The same order as merge(): two imports of the same persons wait, not deadlock.
+                 ORDER BY person_id, category, effective_from
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM inserted), count(*) FILTER (WHERE equal) FROM checked
+            """,
+            {
+                "evidence": evidence_of(batch),
+                "by": batch.confirmed_by_id,
+                "township": batch.township_id,
+            },
+        )
+        inserted, unchanged = cursor.fetchone()
+        if inserted + unchanged != len(prepared):
+            return None
+        return {"inserted": inserted, "unchanged": unchanged}
 
     # --- Messages ---------------------------------------------------------------------------------
 

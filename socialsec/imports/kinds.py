@@ -127,6 +127,14 @@ class TwoStepKind(ImportKind, Protocol):
         """(errors, clean rows ready for stage): the checks against the database as it is now."""
         ...
 
+    # A third, optional method makes the usual commit cheaper (special_groups has it):
+    #
+    # def commit_prepared(self, prepared, batch, cursor) -> dict[str, int] | None:
+    #     """Stage the rows of check_file and write them with check_registry's rules in the SQL;
+    #     the summary counts ("inserted"/"updated" and "unchanged"), or None when some row no
+    #     longer passes. The framework then rolls it back to a savepoint and falls back to
+    #     check_registry + stage + merge, so the clerk still learns which rows and why."""
+
 
 def checks_in_two_steps(kind: ImportKind) -> bool:
     """Whether the kind implements TwoStepKind's optional methods."""

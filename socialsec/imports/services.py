@@ -384,6 +384,27 @@ def _recheck(batch: ImportBatch, kind: ImportKind) -> tuple[pd.DataFrame, pd.Dat
     return kind.validate(_load_table(batch, kind), ctx)
 
 
+def _commit_checked_in_sql(batch: ImportBatch, kind: ImportKind) -> dict[str, int] | None:
+    """The commit of a kind that checks the registry inside its write (commit_prepared, see
+    TwoStepKind): its counts, or None when the kind has no such write, the batch kept no rows at
+    the check, or a row no longer passes. That last write is rolled back to a savepoint, and the
+    caller runs check_registry, which says which rows and why.
+    """
+    commit_prepared = getattr(kind, "commit_prepared", None)
+    prepared_path = _cache(batch, "prepared")
+    if not callable(commit_prepared) or not checks_in_two_steps(kind) or not prepared_path.exists():
+        return None
+    prepared = _load_frame(prepared_path)
+    savepoint = transaction.savepoint()
+    with connection.cursor() as cursor, pghistory.context(import_batch=batch.pk, import_kind=kind.name):
+        written = commit_prepared(prepared, batch, cursor)
+    if written is None:
+        transaction.savepoint_rollback(savepoint)
+        return None
+    transaction.savepoint_commit(savepoint)
+    return dict(written)
+
+
 def import_validate(*, batch_id: int) -> None:
     """Check every row of an uploaded batch: VALIDATED with no bad row, REJECTED otherwise.
 
@@ -509,20 +530,23 @@ def import_commit(*, batch_id: int) -> None:
             )
             if batch is None or batch.status != ImportStatus.COMMITTING:
                 return
-            errors, clean = _recheck(batch, kind)
-            if not errors.empty:
-                raise _RowsNoLongerValid(errors)
-            with (
-                connection.cursor() as cursor,
-                pghistory.context(import_batch=batch.pk, import_kind=kind.name),
-            ):
-                staged = kind.stage(clean, batch, cursor)
-                written = kind.merge(batch, cursor)
-            changed = sum(int(value) for key, value in written.items() if key in ("updated", "inserted"))
-            if changed != staged:
-                # A row changed between the check and the write: roll back rather than import part.
-                raise _RowsNoLongerValid(pd.DataFrame(columns=ERROR_COLUMNS))
-            summary = {"rows": batch.rows_total, **written, "unchanged": len(clean) - staged}
+            written = _commit_checked_in_sql(batch, kind)
+            if written is None:
+                errors, clean = _recheck(batch, kind)
+                if not errors.empty:
+                    raise _RowsNoLongerValid(errors)
+                with (
+                    connection.cursor() as cursor,
+                    pghistory.context(import_batch=batch.pk, import_kind=kind.name),
+                ):
+                    staged = kind.stage(clean, batch, cursor)
+                    written = kind.merge(batch, cursor)
+                changed = sum(int(value) for key, value in written.items() if key in ("updated", "inserted"))
+                if changed != staged:
+                    # A row changed between the check and the write: roll back rather than import part.
+                    raise _RowsNoLongerValid(pd.DataFrame(columns=ERROR_COLUMNS))
+                written = {**written, "unchanged": len(clean) - staged}
+            summary = {"rows": batch.rows_total, **written}
             batch.mark_committed(summary=summary, at=timezone.now())
             batch.progress, batch.progress_note = 100, ProgressStep.DONE
             batch.save()
@@ -538,7 +562,7 @@ def import_commit(*, batch_id: int) -> None:
                     touches=list(kind.touches),
                 )
             )
-            if staged >= ANALYZE_MIN_ROWS:
+            if written.get("inserted", 0) + written.get("updated", 0) >= ANALYZE_MIN_ROWS:
                 from socialsec.core.tasks import analyze_tables
 
                 transaction.on_commit(partial(analyze_tables.delay, list(kind.touches)))

@@ -691,3 +691,49 @@ class TestUploadApi:
         kind = next(kind for kind in body if kind["name"] == KIND)
         assert kind["columns"] == HEADER
         assert kind["required"] == ["公民身份号码", "姓名", "人员类别", "起始日期", "来源部门"]
+
+
+# --- The commit's two paths ------------------------------------------------------------------------
+
+
+def test_an_unchanged_registry_commits_in_one_checked_write_without_the_python_recheck(
+    cast, persons_in_a, files, monkeypatch
+):
+    """commit_prepared writes a clean batch with check_registry's rules in its SQL; the Python
+    re-check (two registry queries and the pandas comparison) is not run."""
+    batch = check(
+        _upload(cast.maker_ann, files.xlsx(_clean_rows(persons_in_a), header=HEADER), cast.township_a)
+    )
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("check_registry ran at the commit")
+
+    monkeypatch.setattr(SpecialGroups, "check_registry", refuse)
+    batch = confirm_and_commit(batch, cast.maker_ann)
+
+    assert (batch.status, batch.summary) == (ImportStatus.COMMITTED, {"rows": 5, "inserted": 5, "unchanged": 0})
+
+
+@pytest.mark.parametrize("change", ["name", "death", "township"])
+def test_a_person_changed_after_the_check_falls_back_to_the_recheck_which_names_the_row(
+    cast, persons_in_a, files, change
+):
+    """The checked write refuses a row whose person changed since the check (another name, dead
+    before the first day, moved away): nothing is written and the clerk reads the row's error."""
+    batch = check(
+        _upload(cast.maker_ann, files.xlsx(_clean_rows(persons_in_a), header=HEADER), cast.township_a)
+    )
+    person = persons_in_a[1]  # row 4 (under the title and header rows), in force from 2023-07-01
+    updates = {
+        "name": {"name": "改名"},
+        "death": {"death_date": dt.date(2023, 1, 1)},
+        "township": {"township": cast.township_b, "village": cast.village_b},
+    }[change]
+    Person.objects.filter(pk=person.pk).update(**updates)
+
+    batch = confirm_and_commit(batch, cast.maker_ann)
+
+    assert (batch.status, batch.failure_code) == (ImportStatus.FAILED, "changed_since_check")
+    expected = {"name": "name_mismatch", "death": "after_death", "township": "person_not_found"}[change]
+    assert [(row, code) for row, _c, _v, code in errors_of(batch)] == [(4, expected)]
+    assert _memberships(persons_in_a) == []
