@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from benefits.choices import PROGRAMME_NUMBER_PREFIXES, BenefitProgramme
 from benefits.entitlements import BenefitEntitlement  # noqa: F401  (a model of this app)
+from benefits.sweeps import SweepRun, WorkItem  # noqa: F401  (models of this app)
 from socialsec.rosters.models import RosterBase, RosterLineBase
 
 

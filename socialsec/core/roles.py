@@ -35,6 +35,9 @@ _READ_ENROLLMENT = [
 # kind; segregation of duties between the posts is socialsec.rosters.workflow's.
 _VIEW_ROSTERS = ["benefits.view_payoutroster", "enrollment.view_proxypaymentroster"]
 
+# The monthly sweep (benefits.sweeps): its runs, and the work items it leaves for a township.
+_SWEEP_WORK = ["benefits.view_sweeprun", "benefits.view_workitem", "benefits.change_workitem"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.CLERK: [
         *_READ_REGISTRY,
@@ -67,6 +70,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Benefit entitlements (DOMAIN §8.2): the clerk applies.
         "benefits.view_benefitentitlement",
         "benefits.add_benefitentitlement",
+        # The monthly sweep's findings for the township (应发尽发, paid after death): read and close.
+        *_SWEEP_WORK,
     ],
     Role.SECTION_CHIEF: [
         *_READ_REGISTRY,
@@ -88,6 +93,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "benefits.decide_benefitentitlement",
         "benefits.suspend_benefitentitlement",
         "benefits.stop_benefitentitlement",
+        # The monthly sweep: a chief may start it on demand (beat runs it on the 1st).
+        *_SWEEP_WORK,
+        "benefits.add_sweeprun",
     ],
     # The approver: approves checked rosters, or returns them.
     Role.LEADER_IN_CHARGE: [
@@ -120,6 +128,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_READ_ENROLLMENT,
         *_VIEW_ROSTERS,
         "benefits.view_benefitentitlement",
+        "benefits.view_sweeprun",
+        "benefits.view_workitem",
     ],
     Role.COUNTY_LEADER: ["core.view_administrativedivision"],
     Role.ADMIN: [

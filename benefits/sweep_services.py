@@ -1,0 +1,473 @@
+"""The monthly sweep (issue 4 "The monthly sweep"; DOMAIN §1.5, §5.3 SHOULD_PAY, §5.4 DEATH, E9).
+
+For one month, township by township (a chunk is one township, in its own transaction):
+
+(a) should_pay: persons enrolled in the resident pension who have reached their first payable
+    month (pension age and start-month rule of their pooling area), have the minimum contribution
+    years, are alive, draw no other basic pension and have no open resident-pension entitlement
+    become a WorkItem for their township's clerks (应发尽发). Persons short of the years are the
+    clerks' assessment under the transitional rules (§1.5), not a sweep finding.
+(b) death_stop: APPROVED, PAYING and SUSPENDED entitlements of persons recorded dead are STOPPED
+    from the month the death-month rule gives (general.death.death_month_payable), once that
+    month has come.
+(c) overpaid: every entitlement stopped on death whose months from the stop month on were paid
+    (lines of released rosters not failed at the bank) becomes a WorkItem with those months and
+    their sum (§5.4, E9).
+(d) rosters: the month's DRAFT roster of each programme for each township with payees, through
+    benefits.services.roster_generate (one INSERT … SELECT each), unless one exists.
+
+Every rule is one INSERT … SELECT … WHERE NOT EXISTS or one UPDATE … FROM per chunk, never a loop
+over persons; the unique indexes of WorkItem back the NOT EXISTS. Running a month again creates
+nothing new. One run of a month at a time: sweep_start finds the running one, and the runner holds
+a PostgreSQL advisory lock for the month, which a killed worker's connection gives back, so the
+redelivered task (acks late, reject on worker lost) resumes after the last finished step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pghistory
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from benefits.calculations.common import SqlValues, month_start, values_sql
+from benefits.calculations.death import death_stop_month_sql, death_stop_sql
+from benefits.choices import BenefitProgramme
+from benefits.entitlements import (
+    CLOSED_ENTITLEMENT_STATUSES,
+    BenefitEntitlement,
+    EntitlementStatus,
+    StopReason,
+)
+from benefits.models import PayoutLine, PayoutRoster
+from benefits.sweeps import (
+    SWEEP_STEPS,
+    SweepRun,
+    SweepStatus,
+    SweepStep,
+    WorkItem,
+    WorkItemKind,
+    WorkItemStatus,
+)
+from socialsec.core.choices import DivisionLevel, Role
+from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted
+from socialsec.core.models import AdministrativeDivision, User
+from socialsec.core.parameters import parameter_trace, params_for
+from socialsec.rosters.choices import RELEASED_STATUSES, BankResult, RosterStatus
+
+logger = logging.getLogger(__name__)
+
+SWEEP_USERNAME = "monthly_sweep"
+_START_PERMISSION = "benefits.add_sweeprun"
+# pg_try_advisory_lock(namespace, yyyymm): one runner per month across every worker and shell.
+_LOCK_NAMESPACE = 4_101_001
+_PENSION_AGE = "resident_pension.benefit.pension_age"
+_START_MONTH_RULE = "resident_pension.benefit.start_month_rule"
+_MINIMUM_YEARS = "resident_pension.benefit.minimum_contribution_years"
+# Months from the pension-age birthday month to the first payable month, by start-month rule. The
+# rule "month after approval" waits for an approval that only an application brings: the clerk's
+# work item is due from the month after the birthday, as for "month after pension age".
+_START_OFFSETS = {"month_of_pension_age": 0, "month_after_pension_age": 1, "month_after_approval": 1}
+_OTHER_BASIC_PENSIONS = ("employee_pension", "gov_inst_pension")
+
+
+def sweep_user() -> User:
+    """The account the sweep acts as when beat or the shell starts it: county-wide clerk, no password."""
+    user, created = User.objects.get_or_create(
+        username=SWEEP_USERNAME, defaults={"first_name": "月度批处理", "county_wide": True, "is_active": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        user.groups.add(*Group.objects.filter(name=Role.CLERK))
+    return user
+
+
+def parse_sweep_month(value: str | dt.date) -> dt.date:
+    if isinstance(value, dt.date):
+        return month_start(value)
+    try:
+        return dt.datetime.strptime(value.strip(), "%Y-%m").date()
+    except (ValueError, AttributeError) as exc:
+        raise InvalidInput(_("Give the month as YYYY-MM, e.g. 2026-12."), field="month") from exc
+
+
+# --- Starting ------------------------------------------------------------------------------------
+
+
+def sweep_start(*, month: dt.date, by: User | None, schedule: bool = True) -> SweepRun:
+    """The run of `month` (the running one if there is one, else a new one), queued for a worker.
+
+    `by` None is beat or the shell. A user needs benefits.add_sweeprun (403).
+    """
+    if by is not None and not by.has_perm(_START_PERMISSION):
+        raise NotPermitted(_("Your role may not start the monthly sweep."), rule="role")
+    month = month_start(month)
+    try:
+        with transaction.atomic():
+            running = (
+                SweepRun.objects.select_for_update().filter(month=month, status=SweepStatus.RUNNING).first()
+            )
+            if running is None:
+                with pghistory.context(user=by.pk if by else None, step="sweep_start"):
+                    running = SweepRun.objects.create(month=month, started_by=by)
+    except IntegrityError:  # another start of the same month won the race: that run is ours too
+        running = SweepRun.objects.get(month=month, status=SweepStatus.RUNNING)
+    if schedule:
+        from benefits.tasks import monthly_sweep
+
+        run_id = running.pk
+        transaction.on_commit(lambda: monthly_sweep.delay(run_id=run_id))
+    return running
+
+
+# --- Running -------------------------------------------------------------------------------------
+
+
+class SweepBusy(InvalidState):
+    """Another worker or shell holds the month's lock."""
+
+
+def sweep_run(run_id: int, *, on_chunk: Callable[[SweepRun], None] | None = None) -> SweepRun:
+    """Run (or resume) a sweep to the end; refuses (SweepBusy) while another runner holds the month.
+
+    Each finished step is kept in steps_done, so a resumed run starts with the first unfinished
+    step; a step cut short re-runs whole, which its NOT EXISTS makes harmless. An error marks the
+    run FAILED and is raised; a killed process leaves it RUNNING for the redelivered task.
+    `on_chunk` is called after each township chunk is committed (progress, tests).
+    """
+    run = SweepRun.objects.get(pk=run_id)
+    key = run.month.year * 100 + run.month.month
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, key])
+        (locked,) = cursor.fetchone()
+    if not locked:
+        raise SweepBusy(
+            _("The sweep of %(month)s is running in another worker; it was not started twice.")
+            % {"month": f"{run.month:%Y-%m}"},
+            sweep_id=run.pk,
+        )
+    try:
+        run.refresh_from_db()
+        if run.status != SweepStatus.RUNNING:
+            return run
+        try:
+            _run_steps(run, on_chunk)
+        except Exception as exc:
+            logger.exception("monthly sweep %s failed", run.pk)
+            SweepRun.objects.filter(pk=run.pk).update(
+                status=SweepStatus.FAILED, failure=type(exc).__name__, finished_at=timezone.now()
+            )
+            raise
+        return run
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, key])
+
+
+def _run_steps(run: SweepRun, on_chunk: Callable[[SweepRun], None] | None) -> None:
+    # The sweep acts as itself, whoever asked for it (started_by): its rosters' maker is a clerk later.
+    by = sweep_user()
+    townships = list(
+        AdministrativeDivision.objects.filter(level=DivisionLevel.TOWNSHIP)
+        .order_by("code")
+        .values_list("pk", flat=True)
+    )
+    steps = [step for step in SWEEP_STEPS if step not in run.steps_done]
+    chunks_total = max(len(SWEEP_STEPS) * len(townships), 1)
+    chunks_done = (len(SWEEP_STEPS) - len(steps)) * len(townships)
+    for step in steps:
+        run.step = step
+        run.save(update_fields=["step"])
+        rule = _RULES[step]
+        for township_id in townships:
+            with transaction.atomic():
+                with pghistory.context(user=by.pk, actor=by.username, step=f"sweep_{step}", sweep=run.pk):
+                    made = rule(run, township_id, by)
+                chunks_done += 1
+                run.counts[step] = int(run.counts.get(step, 0)) + made
+                run.progress = min(99, chunks_done * 100 // chunks_total)
+                run.save(update_fields=["counts", "progress"])
+            if on_chunk is not None:
+                on_chunk(run)
+        run.steps_done = [*run.steps_done, step]
+        run.save(update_fields=["steps_done"])
+    run.status, run.progress, run.step, run.finished_at = SweepStatus.DONE, 100, "", timezone.now()
+    run.save(update_fields=["status", "progress", "step", "finished_at"])
+
+
+# --- The rules, one statement per township -------------------------------------------------------
+
+
+def _table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def eligibility_rules_sql(*, month: dt.date, regions: list[str], alias: str = "er") -> SqlValues:
+    """Per pooling area: the pension age, the months from its birthday month to the first payable
+    month, and the minimum contribution years in force in `month` (DOMAIN §1.5, §0.4, E24)."""
+    rows, parameters = [], {}
+    for region in dict.fromkeys(regions):
+        with parameter_trace() as trace:
+            values = params_for([_PENSION_AGE, _START_MONTH_RULE, _MINIMUM_YEARS], region, month)
+        rule = values[_START_MONTH_RULE].text()
+        if rule not in _START_OFFSETS:
+            raise InvalidState(_("Unknown start-month rule %(rule)s.") % {"rule": rule}, region=region)
+        rows.append(
+            [region, values[_PENSION_AGE].integer(), _START_OFFSETS[rule], values[_MINIMUM_YEARS].integer()]
+        )
+        parameters[region] = trace.as_snapshot()
+    columns = (
+        ("region_code", "varchar"),
+        ("pension_age", "integer"),
+        ("start_offset", "integer"),
+        ("min_years", "integer"),
+    )
+    return values_sql(alias, columns, rows, parameters)
+
+
+def _resident_pension_regions() -> list[str]:
+    from enrollment.models import Enrollment
+
+    return sorted(
+        Enrollment.objects.filter(scheme=BenefitProgramme.RESIDENT_PENSION)
+        .order_by()
+        .values_list("pooling_area", flat=True)
+        .distinct()
+    )
+
+
+def should_pay_sql(*, month: dt.date, township_id: int | None) -> tuple[str, list[Any]] | None:
+    """The SELECT of rule (a): (person, township) of each newly eligible person without a work item."""
+    from enrollment.choices import CLOSED_ENROLLMENT_STATUSES, EnrollmentStatus, PeriodKind
+    from enrollment.models import ContributionRecord, Enrollment, Person
+
+    regions = _resident_pension_regions()
+    if not regions:
+        return None
+    rules = eligibility_rules_sql(month=month, regions=regions)
+    township_rule = "AND p.township_id = %s" if township_id is not None else ""
+    sql = f"""
+        SELECT p.id, p.township_id
+          FROM {_table(Person)} p
+          JOIN {_table(Enrollment)} en
+            ON en.person_id = p.id AND en.scheme = %s AND en.status <> ALL (%s)
+          JOIN {rules.sql} ON er.region_code = en.pooling_area
+         WHERE p.death_date IS NULL {township_rule}
+           AND date_trunc('month', p.birth_date)
+               + make_interval(years => er.pension_age, months => er.start_offset) <= %s
+           AND NOT EXISTS (SELECT 1 FROM {_table(WorkItem)} w WHERE w.kind = %s AND w.person_id = p.id)
+           AND NOT EXISTS (SELECT 1 FROM {_table(BenefitEntitlement)} e
+                            WHERE e.person_id = p.id AND e.programme = %s AND e.status <> ALL (%s))
+           AND NOT EXISTS (SELECT 1 FROM {_table(BenefitEntitlement)} e
+                            WHERE e.person_id = p.id AND e.programme = %s AND e.status = %s)
+           AND NOT EXISTS (SELECT 1 FROM {_table(Enrollment)} other
+                            WHERE other.person_id = p.id AND other.scheme = ANY (%s) AND other.status = %s)
+           AND (SELECT count(DISTINCT c.period_start)
+                  FROM {_table(ContributionRecord)} c
+                  JOIN {_table(Enrollment)} paid ON paid.id = c.enrollment_id
+                 WHERE paid.person_id = p.id AND paid.scheme = %s AND c.period_kind = %s) >= er.min_years
+    """
+    params: list[Any] = [
+        BenefitProgramme.RESIDENT_PENSION,
+        list(CLOSED_ENROLLMENT_STATUSES),
+        *rules.params,
+        *([township_id] if township_id is not None else []),
+        month,
+        WorkItemKind.SHOULD_PAY,
+        BenefitProgramme.RESIDENT_PENSION,
+        list(CLOSED_ENTITLEMENT_STATUSES),
+        BenefitProgramme.EMPLOYEE_PENSION,
+        EntitlementStatus.PAYING,
+        list(_OTHER_BASIC_PENSIONS),
+        EnrollmentStatus.RECEIVING,
+        BenefitProgramme.RESIDENT_PENSION,
+        PeriodKind.YEAR,
+    ]
+    return sql, params
+
+
+def _should_pay(run: SweepRun, township_id: int, by: User) -> int:
+    select = should_pay_sql(month=run.month, township_id=township_id)
+    if select is None:
+        return 0
+    sql, params = select
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {_table(WorkItem)} (kind, status, month, person_id, township_id, sweep_id,
+                        overpaid_months, overpaid_amount, close_note, created_at)
+            SELECT %s, %s, %s, found.id, found.township_id, %s, '{{}}', 0, '', now()
+              FROM ({sql}) AS found
+            ON CONFLICT DO NOTHING
+            """,
+            [WorkItemKind.SHOULD_PAY, WorkItemStatus.OPEN, run.month, run.pk, *params],
+        )
+        return cursor.rowcount
+
+
+def death_stop_update_sql(
+    *, month: dt.date, township_id: int | None, by_id: int
+) -> tuple[str, list[Any]] | None:
+    """The UPDATE of rule (b): stop each open entitlement of a dead person from its stop month."""
+    from enrollment.models import Person
+
+    regions = sorted(
+        BenefitEntitlement.objects.exclude(status__in=CLOSED_ENTITLEMENT_STATUSES)
+        .order_by()
+        .values_list("region", flat=True)
+        .distinct()
+    )
+    if not regions:
+        return None
+    death: SqlValues = death_stop_sql(regions=regions, on=month, alias="ds")
+    stop = death_stop_month_sql("p.death_date", alias="ds")
+    township_rule = "AND p.township_id = %s" if township_id is not None else ""
+    sql = f"""
+        UPDATE {_table(BenefitEntitlement)} e
+           SET status = %s, stop_month = {stop}, stop_reason = %s, suspended_from = NULL,
+               suspension_reason = '', decided_by_id = %s, updated_at = now()
+          FROM {_table(Person)} p, {death.sql}
+         WHERE p.id = e.person_id AND ds.region_code = e.region AND p.death_date IS NOT NULL
+           AND e.status = ANY (%s) AND {stop} <= %s {township_rule}
+    """
+    params: list[Any] = [
+        EntitlementStatus.STOPPED,
+        StopReason.DEATH,
+        by_id,
+        *death.params,
+        [EntitlementStatus.APPROVED, EntitlementStatus.PAYING, EntitlementStatus.SUSPENDED],
+        month,
+        *([township_id] if township_id is not None else []),
+    ]
+    return sql, params
+
+
+def _death_stop(run: SweepRun, township_id: int, by: User) -> int:
+    update = death_stop_update_sql(month=run.month, township_id=township_id, by_id=by.pk)
+    if update is None:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(*update)
+        return cursor.rowcount
+
+
+def overpaid_sql(*, township_id: int | None) -> tuple[str, list[Any]]:
+    """The SELECT of rule (c): per entitlement stopped on death without a work item, the months
+    from its stop month on that released rosters paid (not failed at the bank), and their sum."""
+    from enrollment.models import Person
+
+    township_rule = "AND p.township_id = %s" if township_id is not None else ""
+    sql = f"""
+        SELECT e.id AS entitlement_id, e.person_id, p.township_id,
+               array_agg(l.period ORDER BY l.period) AS months, sum(l.net) AS amount
+          FROM {_table(BenefitEntitlement)} e
+          JOIN {_table(Person)} p ON p.id = e.person_id
+          JOIN {_table(PayoutLine)} l
+            ON l.person_id = e.person_id AND l.programme = e.programme AND l.period >= e.stop_month
+           AND NOT l.roster_cancelled AND l.bank_status <> %s
+          JOIN {_table(PayoutRoster)} r ON r.id = l.roster_id AND r.status = ANY (%s)
+         WHERE e.status = %s AND e.stop_reason = %s {township_rule}
+           AND NOT EXISTS (SELECT 1 FROM {_table(WorkItem)} w WHERE w.kind = %s AND w.entitlement_id = e.id)
+         GROUP BY e.id, e.person_id, p.township_id
+    """
+    params: list[Any] = [
+        BankResult.FAILED,
+        list(RELEASED_STATUSES),
+        EntitlementStatus.STOPPED,
+        StopReason.DEATH,
+        *([township_id] if township_id is not None else []),
+        WorkItemKind.DEATH_OVERPAID,
+    ]
+    return sql, params
+
+
+def _overpaid(run: SweepRun, township_id: int, by: User) -> int:
+    sql, params = overpaid_sql(township_id=township_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {_table(WorkItem)} (kind, status, month, person_id, township_id, entitlement_id,
+                        sweep_id, overpaid_months, overpaid_amount, close_note, created_at)
+            SELECT %s, %s, %s, found.person_id, found.township_id, found.entitlement_id, %s,
+                   found.months, found.amount, '', now()
+              FROM ({sql}) AS found
+            ON CONFLICT DO NOTHING
+            """,
+            [WorkItemKind.DEATH_OVERPAID, WorkItemStatus.OPEN, run.month, run.pk, *params],
+        )
+        return cursor.rowcount
+
+
+def _rosters(run: SweepRun, township_id: int, by: User) -> int:
+    """Rule (d): the month's draft roster of each programme with payees in the township, unless one exists."""
+    from benefits.services import roster_generate
+
+    due = set(
+        BenefitEntitlement.objects.filter(
+            person__township_id=township_id,
+            status__in=[EntitlementStatus.PAYING, EntitlementStatus.APPROVED],
+            start_month__lte=run.month,
+        )
+        .order_by()
+        .values_list("programme", flat=True)
+        .distinct()
+    )
+    existing = set(
+        PayoutRoster.objects.filter(period=run.month, township_id=township_id)
+        .exclude(status=RosterStatus.CANCELLED)
+        .values_list("programme", flat=True)
+    )
+    made = 0
+    for programme in sorted(due - existing):  # a handful of programmes, each one INSERT … SELECT
+        roster = roster_generate(
+            programme=programme,
+            month=run.month,
+            township_id=township_id,
+            by=by,
+            note=_("Generated by the monthly sweep of %(month)s.") % {"month": f"{run.month:%Y-%m}"},
+        )
+        made += 1 if roster.pk else 0
+    return made
+
+
+_RULES: dict[str, Callable[[SweepRun, int, User], int]] = {
+    SweepStep.SHOULD_PAY: _should_pay,
+    SweepStep.DEATH_STOP: _death_stop,
+    SweepStep.OVERPAID: _overpaid,
+    SweepStep.ROSTERS: _rosters,
+}
+
+
+# --- Work items ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def work_item_close(*, item_id: int, by: User, note: str) -> WorkItem:
+    """A clerk closes a work item with a note (applied for the person, recovery started …)."""
+    from socialsec.core.scoping import get_visible_or_404
+
+    if not by.has_perm("benefits.change_workitem"):
+        raise NotPermitted(_("Your role may not close work items."), rule="role")
+    item = get_visible_or_404(WorkItem.objects.select_for_update(), by, pk=item_id)
+    if item.status == WorkItemStatus.CLOSED:
+        raise InvalidState(
+            _("Work item %(id)s is already closed.") % {"id": item.pk}, ids=[item.pk], status=item.status
+        )
+    if not note.strip():
+        raise InvalidInput(_("Say why the item is closed."), field="note")
+    with pghistory.context(user=by.pk, actor=by.username, step="work_item_close"):
+        item.status, item.closed_by, item.closed_at, item.close_note = (
+            WorkItemStatus.CLOSED,
+            by,
+            timezone.now(),
+            note.strip(),
+        )
+        item.save()
+    return item
