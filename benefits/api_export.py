@@ -34,7 +34,6 @@ from socialsec.rosters.selectors import ROSTER_RELATED
 
 _VIEW = "benefits.view_payoutroster"
 _ROSTERS = PayoutRoster.objects.select_related(*ROSTER_RELATED)
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _ExportStatus = inline_serializer(
     "RosterExportStatus",
@@ -64,7 +63,9 @@ def _file_format(request: Request) -> str:
 
 
 def _xlsx_response(path: Path, filename: str) -> FileResponse:
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=_XLSX)
+    return FileResponse(
+        open(path, "rb"), as_attachment=True, filename=filename, content_type=exports.XLSX_CONTENT_TYPE
+    )
 
 
 def _status_body(request: Request, roster_id: int, token: str) -> dict[str, Any]:
@@ -93,26 +94,10 @@ class PayoutRosterBankFileApi(_FileApi):
     def get(self, request: Request, pk: int) -> HttpResponse:
         format_ = _file_format(request)
         roster = exports.bank_file_roster(model=PayoutRoster, roster_id=pk, by=request.user)
-        filename = f"{roster.bank_batch}.{format_}"
         if format_ == "xlsx" and roster.total_persons > exports.inline_xlsx_limit():
             token = exports.start_export(model=PayoutRoster, roster=roster, kind="bank")
             return Response(_status_body(request, roster.pk, token), status=202)
-        exports.record_download(roster, label=exports.BANK_FILE_DOWNLOAD, by=request.user, format=format_)
-        if format_ == "csv":
-            return FileResponse(
-                exports.bank_file_csv(roster),
-                as_attachment=True,
-                filename=filename,
-                content_type="text/csv; charset=utf-8",
-            )
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / filename
-            exports.write_bank_file_xlsx(roster, path)
-            return HttpResponse(
-                path.read_bytes(),
-                content_type=_XLSX,
-                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-            )
+        return exports.bank_file_response(roster, format_=format_, by=request.user)
 
 
 class PayoutRosterRosterFileApi(_FileApi):
@@ -141,7 +126,7 @@ class PayoutRosterRosterFileApi(_FileApi):
             exports.write_roster_xlsx(roster, path, full_ids=full_ids)
             return HttpResponse(
                 path.read_bytes(),
-                content_type=_XLSX,
+                content_type=exports.XLSX_CONTENT_TYPE,
                 headers={"Content-Disposition": f'attachment; filename="{filename}"'},
             )
 

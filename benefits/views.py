@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from benefits import selectors, services
+from benefits import selectors, services, views_finance
 from benefits.choices import BenefitProgramme
 from benefits.models import PayoutRoster
 from enrollment.forms import BootstrapForm
@@ -42,7 +42,7 @@ from socialsec.rosters.workflow import POSTS
 PAGE_SIZE = 50
 LINE_PAGE_SIZE = 50
 _VIEW = "benefits.view_payoutroster"
-# The steps a page may POST; the receipt has its own upload page.
+# The steps a page may POST as a button; the bank's receipt is a file upload (views_finance).
 _PAGE_STEPS = (
     RosterStep.SUBMIT,
     RosterStep.CHECK,
@@ -67,11 +67,6 @@ def _positive_int(raw: str | None) -> int | None:
     except ValueError:
         return None
     return value if value and value > 0 else None
-
-
-def generation_available() -> bool:
-    """Roster generation is benefits.services.roster_generate; the form shows only once it exists."""
-    return hasattr(services, "roster_generate")
 
 
 # --- Forms ---------------------------------------------------------------------------------------------
@@ -160,7 +155,7 @@ def roster_list(request: HttpRequest) -> HttpResponse:
         "programmes": BenefitProgramme.choices,
         "after": after,
         "next_after": next_after,
-        "may_generate": generation_available() and request.user.has_perm("benefits.add_payoutroster"),
+        "may_generate": request.user.has_perm("benefits.add_payoutroster"),
     }
     template = "benefits/_roster_rows.html" if _wants_partial(request) else "benefits/roster_list.html"
     return render(request, template, context)
@@ -202,9 +197,11 @@ def _lines_context(roster: PayoutRoster, after: int | None) -> dict[str, Any]:
 def _roster_context(
     request: HttpRequest, roster: PayoutRoster, forms_by_step: dict[str, StepForm]
 ) -> dict[str, Any]:
-    steps = [step for step in available_steps(roster, request.user) if step in _PAGE_STEPS]
+    available = available_steps(roster, request.user)
+    steps = [step for step in available if step in _PAGE_STEPS]
     return {
         **_lines_context(roster, None),
+        **views_finance.finance_context(roster, request.user, available),
         "signatures": _signatures(roster),
         "timeline": roster_timeline(roster),
         "actions": [
@@ -231,11 +228,16 @@ def _roster_for_page(request: HttpRequest, pk: int) -> PayoutRoster:
 def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Header, totals, digest, signature block, timeline, lines and this user's actions now.
 
-    An htmx request for the next page of lines gets those rows only.
+    For finance: the bank file, the receipt upload and the lines the bank refused (views_finance).
+    An htmx request for the next page of lines, or of failed lines, gets those rows only.
     """
-    if _wants_partial(request) and request.htmx.target == "next-lines":  # type: ignore[attr-defined]
+    target = request.htmx.target if _wants_partial(request) else None  # type: ignore[attr-defined]
+    if target in ("next-lines", "next-failed-lines"):
         roster = get_visible_or_404(PayoutRoster.objects.all(), request.user, pk=pk)
         after = _positive_int(request.GET.get("after"))
+        if target == "next-failed-lines":
+            context = views_finance.failed_lines_context(roster, after)
+            return render(request, "benefits/_bank_failed_lines.html", context)
         return render(request, "benefits/_roster_lines.html", _lines_context(roster, after))
     roster = _roster_for_page(request, pk)
     return render(request, "benefits/roster_detail.html", _roster_context(request, roster, {}))
@@ -277,9 +279,8 @@ def roster_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 @permission_required("benefits.add_payoutroster", raise_exception=True)
 @require_http_methods(["GET", "HEAD", "POST"])
 def roster_generate(request: HttpRequest) -> HttpResponse:
-    """Form → benefits.services.roster_generate → the new draft's page (404 until generation exists)."""
-    if not generation_available():
-        raise Http404
+    """Form → benefits.services.roster_generate (one INSERT … SELECT over the paying entitlements)
+    → the new draft's page. A month that has a roster already is 409 naming it."""
     form = GenerateForm(request.POST or None, townships=_township_choices(request.user))
     status = 200
     if request.method == "POST":

@@ -46,6 +46,8 @@ from socialsec.rosters import workflow
 from socialsec.rosters.choices import RosterStatus
 
 if TYPE_CHECKING:
+    from django.http import HttpResponse
+
     from socialsec.core.models import User
     from socialsec.rosters.models import RosterBase
 
@@ -237,6 +239,36 @@ class Signature:
     label: str
     name: str
     at: dt.datetime | None
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def bank_file_response(roster: RosterBase, *, format_: str, by: User) -> HttpResponse:
+    """The bank file delivered at once (csv streamed, xlsx built here), its download recorded.
+
+    The page and the API both answer with it; a roster above inline_xlsx_limit() goes to
+    start_export instead, which the callers decide on (a redirect or a 202).
+    """
+    from django.http import FileResponse, HttpResponse
+
+    record_download(roster, label=BANK_FILE_DOWNLOAD, by=by, format=format_)
+    filename = f"{roster.bank_batch}.{format_}"
+    if format_ == "csv":
+        return FileResponse(
+            bank_file_csv(roster),
+            as_attachment=True,
+            filename=filename,
+            content_type="text/csv; charset=utf-8",
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / filename
+        write_bank_file_xlsx(roster, path)
+        return HttpResponse(
+            path.read_bytes(),
+            content_type=XLSX_CONTENT_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
 
 def signatures(roster: RosterBase) -> list[Signature]:

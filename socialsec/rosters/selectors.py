@@ -52,16 +52,19 @@ class TimelineEntry:
 def roster_timeline(roster: RosterBase) -> list[TimelineEntry]:
     """Who took which step and when, with the notes, oldest first, from the audit trail.
 
-    One query: the roster's row versions written under a step's context (services set it).
+    One query: the roster's row versions written under a step's context (services set it). A step
+    that saves the roster twice (generation: the row, then its totals) is one entry: the last
+    row version of each context.
     """
     events = (
         roster.events.filter(pgh_context__metadata__has_key="step")
         .select_related("pgh_context")
         .order_by("pgh_id")
-        .only("pgh_id", "pgh_obj_id", "pgh_created_at", "status", "pgh_context__metadata")
+        .only("pgh_id", "pgh_obj_id", "pgh_created_at", "status", "pgh_context_id", "pgh_context__metadata")
     )
+    last_of_context = {event.pgh_context_id: event for event in events}
     entries = []
-    for event in events:
+    for event in last_of_context.values():
         metadata = event.pgh_context.metadata
         step = metadata.get("step", "")
         entries.append(

@@ -9,6 +9,7 @@ language, so the pages answer in Chinese unless a test asks otherwise.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -20,7 +21,8 @@ from benefits.models import PayoutRoster
 from socialsec.core.models import User
 from socialsec.rosters.choices import RosterStatus
 from socialsec.rosters.selectors import available_steps
-from tests.rosters.factories import NOVEMBER, OCTOBER, draft_roster, lines_for, payees, roster_in
+from tests.benefits.entitlement_factories import paying, pensioner
+from tests.rosters.factories import NOVEMBER, OCTOBER, draft_roster, roster_in
 
 pytestmark = pytest.mark.django_db
 
@@ -249,7 +251,8 @@ def test_the_lines_come_in_keyset_pages_and_htmx_gets_the_next_rows_only(client,
 def test_the_page_offers_exactly_the_steps_the_api_offers(client, cast, status, username, expected):
     """DOMAIN §8.2, E22: the buttons come from the same available_steps as the API's `actions`.
 
-    The bank receipt (PAYING, finance) is an upload on its own page, not a button here.
+    The bank receipt (PAYING, finance) is a file upload, not a button: the upload form shows
+    exactly when the API offers the step "bank-receipt".
     """
     roster = roster_in(status, cast)
     user = User.objects.get(pk=getattr(cast, username).pk)
@@ -257,7 +260,12 @@ def test_the_page_offers_exactly_the_steps_the_api_offers(client, cast, status, 
     assert actions_on(html) == expected
     api_actions = available_steps(roster, User.objects.get(pk=user.pk))
     assert expected == [step for step in api_actions if step != "bank-receipt"]
-    if not expected:
+    records_receipt = "bank-receipt" in api_actions
+    assert ('id="receipt-form"' in html) is records_receipt
+    assert records_receipt is (
+        status == RosterStatus.PAYING and username in ("accountant_dan", "cashier_fay")
+    )
+    if not expected and not records_receipt:
         assert 'id="no-actions"' in html
 
 
@@ -314,9 +322,11 @@ def test_checking_a_draft_is_409_naming_the_roster_and_its_state(client, cast):
     assert 'data-error-code="invalid_state"' in html
 
 
-def test_an_unknown_step_is_404(client, cast):
+def test_a_step_that_is_not_a_button_is_404(client, cast):
     roster = draft_roster(cast)
-    assert as_user(client, cast.maker_ann).post(step_url(roster, "bank-receipt")).status_code == 404
+    client = as_user(client, cast.maker_ann)
+    assert client.post(step_url(roster, "generate")).status_code == 404
+    assert client.post(step_url(roster, "nonsense")).status_code == 404
 
 
 def test_returning_without_a_reason_shows_the_error_in_chinese_next_to_the_form(client, cast):
@@ -374,60 +384,101 @@ def test_a_step_runs_the_same_number_of_queries_for_two_lines_and_for_twelve(cli
 # --- Generating a roster -------------------------------------------------------------------------------
 
 
-def test_without_roster_generation_the_form_is_hidden_and_its_url_is_404(client, cast, monkeypatch):
-    monkeypatch.delattr(services, "roster_generate", raising=False)
-    client = as_user(client, cast.maker_ann)
-    assert 'id="generate-roster"' not in client.get(LIST).content.decode()
-    assert client.get("/rosters/generate/").status_code == 404
+def generate_form(cast, month: str = "2025-10", township=None) -> dict[str, str]:
+    township = township or cast.township_a
+    return {"programme": "resident_pension", "month": month, "township": str(township.pk)}
 
 
-@pytest.fixture
-def generation(monkeypatch, cast):
-    """benefits.services.roster_generate is being written elsewhere; until it lands, a stand-in with
-    its signature builds the draft through the real draft service, so the form's wiring is tested."""
-    persons = payees(cast.village_a, 2)
-
-    def roster_generate(*, programme, month, township_id, by):
-        return services.payout_roster_create_draft(
-            programme=programme, period=month, township_id=township_id, lines=lines_for(persons), by=by
-        )
-
-    monkeypatch.setattr(services, "roster_generate", roster_generate, raising=False)
-
-
-@pytest.mark.usefixtures("generation")
-def test_a_clerk_generates_a_roster_and_lands_on_the_new_draft(client, cast):
+def test_a_clerk_generates_the_months_roster_from_the_paying_entitlements_and_lands_on_the_draft(
+    client, cast
+):
+    """DOMAIN §1.4, E1: one line per paying entitlement, its amount from the month's parameters
+    (3,000 in the account, 15 years: 164.58 in 2025); an application not yet approved is left out."""
+    payees = [pensioner(cast) for _ in range(2)]
+    entitlements = [paying(cast, person) for person in payees]
+    services.entitlement_apply(
+        person_id=pensioner(cast).pk, programme=BenefitProgramme.RESIDENT_PENSION, by=cast.maker_ann
+    )
     client = as_user(client, cast.maker_ann)
     assert 'id="generate-roster"' in client.get(LIST).content.decode()
-    form = {"programme": "resident_pension", "month": "2025-10", "township": str(cast.township_a.pk)}
-    response = client.post("/rosters/generate/", form)
+    response = client.post("/rosters/generate/", generate_form(cast))
     roster = PayoutRoster.objects.get()
     assert (response.status_code, response["Location"]) == (302, detail(roster))
-    assert (roster.status, roster.total_persons, roster.created_by) == (RosterStatus.DRAFT, 2, cast.maker_ann)
-    assert roster.lines.count() == 2
+    assert (roster.status, roster.created_by, roster.township) == (
+        RosterStatus.DRAFT,
+        cast.maker_ann,
+        cast.township_a,
+    )
+    assert (roster.period, roster.total_persons, roster.total_amount) == (OCTOBER, 2, Decimal("329.16"))
+    lines = roster.lines.order_by("seq")
+    assert {(line.person_id, line.entitlement_id, line.net) for line in lines} == {
+        (person.pk, entitlement.pk, Decimal("164.58"))
+        for person, entitlement in zip(payees, entitlements, strict=True)
+    }
+    html = client.get(response["Location"]).content.decode()
+    assert roster.number in html and 'data-status="draft">草稿<' in html
+    assert re.findall(r'<tr data-seq="(\d+)"', html) == ["1", "2"]
 
 
-@pytest.mark.usefixtures("generation")
-def test_generating_is_403_for_a_section_chief_and_offers_only_the_clerks_townships(client, cast):
-    assert as_user(client, cast.checker_ben).get("/rosters/generate/").status_code == 403
+def test_a_section_chief_has_no_generate_button_and_the_form_is_403(client, cast):
+    assert 'id="generate-roster"' not in as_user(client, cast.checker_ben).get(LIST).content.decode()
+    assert client.get("/rosters/generate/").status_code == 403
+    assert client.post("/rosters/generate/", generate_form(cast)).status_code == 403
+    assert not PayoutRoster.objects.exists()
+
+
+def test_the_form_offers_only_the_clerks_townships_and_refuses_another(client, cast):
+    paying(cast, pensioner(cast))
     html = as_user(client, cast.maker_ann).get("/rosters/generate/").content.decode()
     assert cast.township_a.name in html and cast.township_b.name not in html
-    response = client.post(
-        "/rosters/generate/",
-        {"programme": "resident_pension", "month": "2025-10", "township": str(cast.township_b.pk)},
-    )
+    assert '<option value="">' not in html  # the whole county is for county-wide staff only
+    response = client.post("/rosters/generate/", generate_form(cast, township=cast.township_b))
     assert response.status_code == 400  # not one of the choices: the form refuses it
     assert not PayoutRoster.objects.exists()
 
 
-@pytest.mark.usefixtures("generation")
+@pytest.mark.usefixtures("english_messages")
+def test_a_month_that_is_not_yyyy_mm_is_400_with_the_error_next_to_the_field(client, cast, settings):
+    client = as_user(client, cast.maker_ann)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post("/rosters/generate/", generate_form(cast, month="2025-13"))
+    assert response.status_code == 400
+    assert "Enter the month as YYYY-MM, e.g. 2025-10." in response.content.decode()
+    assert 'id="month-errors"' in response.content.decode()
+    assert not PayoutRoster.objects.exists()
+
+
 def test_generating_a_month_that_has_a_roster_is_409_naming_the_existing_one(client, cast):
-    existing = draft_roster(cast, count=1)
-    form = {"programme": "resident_pension", "month": "2025-10", "township": str(cast.township_a.pk)}
-    response = as_user(client, cast.maker_ann).post("/rosters/generate/", form)
+    paying(cast, pensioner(cast))
+    client = as_user(client, cast.maker_ann)
+    assert client.post("/rosters/generate/", generate_form(cast)).status_code == 302
+    existing = PayoutRoster.objects.get()
+    response = client.post("/rosters/generate/", generate_form(cast))
     assert response.status_code == 409
     assert existing.number in response.content.decode()
     assert PayoutRoster.objects.count() == 1
+
+
+def test_generating_runs_the_same_number_of_queries_for_two_payees_and_for_ten(client, cast):
+    """The lines are written by one INSERT … SELECT, whatever their number."""
+    for _ in range(2):
+        paying(cast, pensioner(cast))
+    few = count_queries(
+        as_user(client, User.objects.get(pk=cast.maker_ann.pk)),
+        "/rosters/generate/",
+        "post",
+        **generate_form(cast, month="2025-10"),
+    )
+    for _ in range(8):
+        paying(cast, pensioner(cast))
+    many = count_queries(
+        as_user(client, User.objects.get(pk=cast.maker_ann.pk)),
+        "/rosters/generate/",
+        "post",
+        **generate_form(cast, month="2025-11"),
+    )
+    assert few == many
+    assert list(PayoutRoster.objects.order_by("period").values_list("total_persons", flat=True)) == [2, 10]
 
 
 # --- The home work queues ------------------------------------------------------------------------------
