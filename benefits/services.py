@@ -8,12 +8,15 @@ the same person repeating a step is a no-op.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pghistory
 from django.db import connection, transaction
+from django.db.models import TextField, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
@@ -218,10 +221,20 @@ def other_basic_pensions(person_id: int) -> list[str]:
             person_id=person_id, scheme__in=_OTHER_BASIC_PENSIONS, status=EnrollmentStatus.RECEIVING
         ).values_list("scheme", flat=True)
     )
-    if BenefitEntitlement.objects.filter(
-        person_id=person_id, programme=BenefitProgramme.EMPLOYEE_PENSION, status=EntitlementStatus.PAYING
-    ).exists():
-        drawn.add(Scheme.EMPLOYEE_PENSION)
+    # The province's list records employee and government/institution pensions alike as the
+    # employee_pension programme, with the scheme in the snapshot (benefits.import_kinds).
+    drawn.update(
+        BenefitEntitlement.objects.filter(
+            person_id=person_id, programme=BenefitProgramme.EMPLOYEE_PENSION, status=EntitlementStatus.PAYING
+        ).values_list(
+            Coalesce(
+                KeyTextTransform("scheme", "snapshot"),
+                Value(Scheme.EMPLOYEE_PENSION.value),
+                output_field=TextField(),
+            ),
+            flat=True,
+        )
+    )
     return sorted(drawn)
 
 
@@ -521,7 +534,13 @@ def entitlement_take_step(*, entitlement_id: int, step: str, by: User, **inputs:
 
 
 def roster_generate(
-    *, programme: str, month: dt.date, township_id: int | None, by: User, note: str = ""
+    *,
+    programme: str,
+    month: dt.date,
+    township_id: int | None,
+    by: User,
+    note: str = "",
+    regions: Collection[str] | None = None,
 ) -> PayoutRoster:
     """The month's DRAFT roster of a programme for a township (None: the county), in one statement.
 
@@ -532,13 +551,15 @@ def roster_generate(
     contribution years) and the month's parameters (resident_pension_rates_sql), other
     programmes from the entitlement's split; back-pay of restored months once; deduction 0.
     APPROVED entitlements whose start month has come start PAYING first (one UPDATE).
-    A month that already has a roster is refused with its number (409).
+    A month that already has a roster is refused with its number (409). `regions`: the pooling
+    areas of the programme's paying entitlements, when the caller (the monthly sweep, generating
+    every township's roster) has read them already; any superset will do.
     """
     period = month_start(month)
 
     def select(township: AdministrativeDivision | None) -> LineSelect:
         _start_paying_due(programme=programme, period=period, township=township, by=by)
-        return _generation_select(programme=programme, period=period, township=township)
+        return _generation_select(programme=programme, period=period, township=township, regions=regions)
 
     return rosters.roster_create_draft_from_select(
         model=PayoutRoster,
@@ -574,7 +595,11 @@ def _paying_regions(programme: str, township: AdministrativeDivision | None) -> 
 
 
 def _generation_select(
-    *, programme: str, period: dt.date, township: AdministrativeDivision | None
+    *,
+    programme: str,
+    period: dt.date,
+    township: AdministrativeDivision | None,
+    regions: Collection[str] | None = None,
 ) -> LineSelect:
     from enrollment.models import Person
 
@@ -582,7 +607,7 @@ def _generation_select(
     entitlements = quote(BenefitEntitlement._meta.db_table)
     persons = quote(Person._meta.db_table)
     lines = quote(PayoutLine._meta.db_table)
-    regions = _paying_regions(programme, township)
+    regions = sorted(regions) if regions is not None else _paying_regions(programme, township)
     if not regions:
         return LineSelect(
             sql="SELECT 1, 1::bigint, 0::numeric, 0::numeric, 0::numeric, 0::numeric, 0::numeric, '', '', "

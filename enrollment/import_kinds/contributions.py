@@ -33,6 +33,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import ACCOUNT_SCHEMES, EnrollmentStatus, Payer, PeriodKind, Scheme
+from enrollment.import_kinds.cells import amounts, periods, yuan, yuan_column
 from enrollment.import_kinds.common import (
     RowErrors,
     check_id_numbers,
@@ -52,14 +53,12 @@ from enrollment.import_kinds.common import (
 )
 from enrollment.import_kinds.enrollments import open_enrollments, scheme_label, status_label
 from enrollment.services import RESIDENT_PENSION_SUBSIDY_KEYS, resident_pension_subsidy_by_grade
-from socialsec.imports.columns import dates
 from socialsec.imports.kinds import ValidationContext
 from socialsec.lib.spreadsheets import Table
 
 _STAGE = "imports_stage_contributions"
 _STAGE_PARAMETERS = "imports_stage_contribution_parameters"
 _SOURCE_MAX = 100  # ContributionRecord.proxy_payment_source max_length
-_MAX_CENTS = 10**12  # numeric(12, 2)
 _AMOUNT_COLUMNS = ("grade", "base", "personal_amount", "collective_amount", "proxy_payment_amount")
 # Who paid, as the files write it (data); the code identifiers and labels are accepted as well.
 PAYER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -173,7 +172,7 @@ class Contributions:
         employee = ~resident & ~unknown
 
         # The period: a year (2024) for the resident pension, a month (2024-03, 202403) otherwise.
-        year, month, period_code = _periods(frame["period"], numeric.get("period"))
+        year, month, period_code = periods(frame["period"], numeric.get("period"))
         for code in ("required", "bad_period"):
             mask = period_code == code
             add(mask, "period", code)
@@ -201,7 +200,7 @@ class Contributions:
         cents: dict[str, np.ndarray] = {}
         given: dict[str, np.ndarray] = {}
         for name in _AMOUNT_COLUMNS:
-            cents[name], code = _amounts(frame[name], numeric.get(name))
+            cents[name], code = amounts(frame[name], numeric.get(name))
             given[name] = (frame[name] != "").to_numpy()
             for bad in ("bad_amount", "negative_amount"):
                 mask = code == bad
@@ -246,7 +245,7 @@ class Contributions:
                 mismatch,
                 "personal_amount",
                 "personal_amount_mismatch",
-                [{"expected": _yuan(c)} for c in expected[mismatch]],
+                [{"expected": yuan(c)} for c in expected[mismatch]],
             )
         )
         personal = np.where(resident, expected, personal)
@@ -318,12 +317,12 @@ class Contributions:
                 "enrollment_id": found["enrollment_id"][ok],
                 "period_kind": np.where(resident[ok], PeriodKind.YEAR.value, PeriodKind.MONTH.value),
                 "period_start": period_start[ok].to_numpy().astype("datetime64[D]"),
-                "grade": _yuan_column(np.where(resident, grade, -1)[ok]),
-                "base": _yuan_column(np.where(resident, -1, base)[ok]),
-                "personal_amount": _yuan_column(personal[ok]),
-                "collective_amount": _yuan_column(collective[ok]),
-                "government_subsidy": _yuan_column(found["subsidy"][ok]),
-                "proxy_payment_amount": _yuan_column(proxy[ok]),
+                "grade": yuan_column(np.where(resident, grade, -1)[ok]),
+                "base": yuan_column(np.where(resident, -1, base)[ok]),
+                "personal_amount": yuan_column(personal[ok]),
+                "collective_amount": yuan_column(collective[ok]),
+                "government_subsidy": yuan_column(found["subsidy"][ok]),
+                "proxy_payment_amount": yuan_column(proxy[ok]),
                 "proxy_payment_source": source[ok].to_numpy(dtype=object),
                 "is_backpay": is_backpay[ok],
                 "payer": payer[ok].to_numpy(dtype=object),
@@ -447,7 +446,7 @@ class Contributions:
                 "grade",
                 "grade_not_in_force",
                 [
-                    {"grades": [_yuan(g) for g in by_grade[stretch[i]]], "date": f"{paid_on[i]:%Y-%m-%d}"}
+                    {"grades": [yuan(g) for g in by_grade[stretch[i]]], "date": f"{paid_on[i]:%Y-%m-%d}"}
                     for i in np.flatnonzero(off_grade)
                 ],
             )
@@ -488,7 +487,7 @@ class Contributions:
                     | (same["is_backpay"].to_numpy(dtype=bool) != record["is_backpay"][ok][at])
                 )
                 # The period as the clerk writes it, for the rows refused only.
-                periods = {
+                period_texts = {
                     i: _period_text(same["period_kind"].iat[i], same["period_day"].iat[i])
                     for i in np.flatnonzero(locked | differs)
                 }
@@ -502,8 +501,8 @@ class Contributions:
                         "grade_locked",
                         [
                             {
-                                "period": periods[i],
-                                "amount": _yuan(same[column].iat[i]),
+                                "period": period_texts[i],
+                                "amount": yuan(same[column].iat[i]),
                                 "record_id": int(same["id"].iat[i]),
                             }
                             for i in np.flatnonzero(where)
@@ -516,7 +515,7 @@ class Contributions:
                     "personal_amount",
                     "period_paid_differently",
                     [
-                        {"period": periods[i], "record_id": int(same["id"].iat[i])}
+                        {"period": period_texts[i], "record_id": int(same["id"].iat[i])}
                         for i in np.flatnonzero(differs)
                     ],
                 )
@@ -733,105 +732,6 @@ def _per_value(values: pd.Series, read: Any) -> pd.Series:
     """read(value) for every cell, computed once per distinct value (a column repeats a few)."""
     answers = {value: read(value) for value in pd.unique(values)}
     return values.map(answers)
-
-
-def _once_per_value(read: Any, values: pd.Series, numeric: pd.Series | None) -> tuple[np.ndarray, ...]:
-    """read(values, numeric) on the distinct (cell, was a number) pairs only, spread back to every row.
-
-    A column of 100,000 periods or amounts holds a few dozen distinct cells; the regular
-    expressions and the formatting then run a few dozen times instead of 100,000.
-    """
-    flags = numeric.to_numpy(dtype=bool) if numeric is not None else np.zeros(len(values), dtype=bool)
-    index, _keys = pd.factorize(pd.Series(np.where(flags, "1", "0"), index=values.index) + values)
-    _codes, first = np.unique(index, return_index=True)
-    answers = read(values.iloc[first].reset_index(drop=True), pd.Series(flags[first]))
-    return tuple(np.asarray(answer)[index] for answer in answers)
-
-
-def _periods(values: pd.Series, numeric: pd.Series | None) -> tuple[np.ndarray, ...]:
-    """(year, month or 0, error code or "") per cell: 2024, 2024年, 2024-03, 202403, 2024年3月, a date."""
-    return _once_per_value(_read_periods, values, numeric)
-
-
-def _read_periods(values: pd.Series, numeric: pd.Series | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    text = values.str.replace(r"\s+", "", regex=True)
-    count = len(values)
-    year = np.zeros(count, dtype=np.int64)
-    month = np.zeros(count, dtype=np.int64)
-    code = np.full(count, "", dtype=object)
-    code[(text == "").to_numpy()] = "required"
-    only_year = text.str.extract(r"^(\d{4})(?:年度|年)?$")[0]
-    year_month = text.str.extract(r"^(\d{4})(?:[-/.年])?(\d{1,2})月?$")
-    found_year = only_year.notna().to_numpy()
-    year[found_year] = only_year[found_year].astype(int)
-    found_month = year_month[0].notna().to_numpy() & ~found_year
-    year[found_month] = year_month[0][found_month].astype(int)
-    month[found_month] = year_month[1][found_month].astype(int)
-    rest = (text != "").to_numpy() & ~found_year & ~found_month
-    if rest.any():
-        day = dates(values[rest], numeric[rest] if numeric is not None else None)
-        read = day.notna().to_numpy()
-        at = np.flatnonzero(rest)
-        year[at[read]] = day[read].dt.year.to_numpy()
-        month[at[read]] = day[read].dt.month.to_numpy()
-        code[at[~read]] = "bad_period"
-    unreal = (code == "") & ((year < 1900) | (year > 2100) | (month > 12) | (found_month & (month < 1)))
-    code[unreal] = "bad_period"
-    return year, month, code
-
-
-def _amounts(values: pd.Series, numeric: pd.Series | None) -> tuple[np.ndarray, ...]:
-    """(cents, error code or "") per cell; an empty cell is 0 cents and no error."""
-    return _once_per_value(_read_amounts, values, numeric)
-
-
-def _read_amounts(values: pd.Series, numeric: pd.Series | None) -> tuple[np.ndarray, np.ndarray]:
-    """_amounts for distinct cells.
-
-    Text cells are read exactly: 300, 320.5, 1,200.00, 300元. A number cell may read
-    320.49999999999997 or 1e3: it is accepted when it is a whole number of fen.
-    """
-    text = values.str.replace(r"[,\s元¥￥]", "", regex=True)
-    count = len(values)
-    cents = np.zeros(count, dtype=np.int64)
-    code = np.full(count, "", dtype=object)
-    parts = text.str.extract(r"^(\d{1,10})(?:\.(\d{1,2}))?$")
-    exact = parts[0].notna().to_numpy()
-    whole_yuan = parts[0][exact].astype(np.int64).to_numpy()
-    fen = parts[1][exact].fillna("0").str.ljust(2, "0").astype(np.int64).to_numpy()
-    cents[exact] = whole_yuan * 100 + fen
-    rest = (text != "").to_numpy() & ~exact
-    if rest.any():
-        at = np.flatnonzero(rest)
-        code[at] = "bad_amount"
-        negative = text[rest].str.fullmatch(r"-\d{1,10}(?:\.\d{1,2})?").to_numpy(dtype=bool).copy()
-        if numeric is not None:
-            number = pd.to_numeric(text[rest], errors="coerce").to_numpy(dtype=float)
-            scaled = np.round(number * 100)
-            whole = (
-                numeric[rest].to_numpy(dtype=bool)
-                & ~np.isnan(number)
-                & (np.abs(number * 100 - scaled) < 1e-6)
-                & (np.abs(scaled) < _MAX_CENTS)
-            )
-            negative |= whole & (number < 0)
-            accepted = whole & (number >= 0)
-            cents[at[accepted]] = scaled[accepted].astype(np.int64)
-            code[at[accepted]] = ""
-        code[at[negative]] = "negative_amount"
-    return cents, code
-
-
-def _yuan(cents: Any) -> str:
-    cents = int(cents)
-    return f"{cents // 100}.{cents % 100:02d}".removesuffix(".00")
-
-
-def _yuan_column(cents: np.ndarray) -> np.ndarray:
-    """Cents as the text COPY reads into numeric(12, 2); a negative marks an empty cell (NULL)."""
-    index, distinct = pd.factorize(np.asarray(cents, dtype=np.int64))
-    text = np.array([f"{c // 100}.{c % 100:02d}" if c >= 0 else "" for c in distinct.tolist()], dtype=object)
-    return text[index] if len(index) else np.array([], dtype=object)
 
 
 def _period_text(kind: str, day: int) -> str:

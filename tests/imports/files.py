@@ -83,3 +83,17 @@ CONTRIBUTIONS_HEADER = [
     "缴费日期",
     "是否补缴",
 ]
+
+# Header of the province's employee-pension list (待遇开始年月 as a month, amounts in yuan).
+EMPLOYEE_PENSIONS_HEADER = [
+    "公民身份号码",
+    "姓名",
+    "险种",
+    "待遇开始年月",
+    "基础养老金",
+    "个人账户养老金",
+    "过渡性养老金",
+    "养老金合计",
+    "统筹区",
+    "终止年月",
+]
