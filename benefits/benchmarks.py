@@ -11,6 +11,8 @@ The target is app ≤ 1.5 × reference.
 from __future__ import annotations
 
 import datetime as dt
+import time
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,7 +23,7 @@ from benefits.entitlements import BenefitEntitlement, EntitlementStatus
 from benefits.models import PayoutLine, PayoutRoster
 from benefits.seeding import resident_pension_entitlements_from_enrollments
 from enrollment.models import Person
-from socialsec.core.benchmarking import BenchContext, TimedScenario
+from socialsec.core.benchmarking import BenchContext, Measured, TimedScenario
 from socialsec.core.choices import Role
 from socialsec.rosters.choices import BankResult
 
@@ -97,4 +99,151 @@ def roster_rows(ctx: BenchContext) -> int:
 
 SCENARIOS = [
     TimedScenario(name="roster", setup=roster_setup, app=roster_app, ref=roster_ref, rows=roster_rows),
+]
+
+
+# --- monthly_sweep, monthly_sweep_again (issue 4 "The monthly sweep") -------------------------------
+#
+# App: benefits.sweep_services, the way beat runs it (sweep_start + sweep_run for the county's
+# month): every rule township by township, each chunk in its own (sub)transaction with its progress,
+# and the month's draft rosters through roster_generate. Reference: the same rules as bare
+# county-wide statements, one each (the should-pay INSERT … SELECT, the death-stop UPDATE, the
+# overpaid INSERT … SELECT, and per programme a bare INSERT … SELECT of the roster lines copying
+# the entitlements' amounts, skipping persons already on a roster of the month). Both sides run in a
+# transaction that is rolled back. `monthly_sweep_again` times only a second run of the same month
+# on each side, after an untimed first one: it must create nothing and take no longer.
+
+
+def _sweep_app_once(ctx: BenchContext) -> tuple[int, int, int, int]:
+    from benefits import sweep_services
+
+    run = sweep_services.sweep_start(month=_month(ctx), by=None, schedule=False)
+    run = sweep_services.sweep_run(run.pk)
+    lines = sum(
+        PayoutRoster.objects.filter(period=_month(ctx), created_at__gte=run.started_at).values_list(
+            "total_persons", flat=True
+        )
+    )
+    counts = run.counts
+    return (counts["should_pay"], counts["death_stop"], counts["overpaid"], lines)
+
+
+def _sweep_ref_once(ctx: BenchContext) -> tuple[int, int, int, int]:
+    from benefits import sweep_services
+    from benefits.sweeps import SweepRun, WorkItem, WorkItemKind, WorkItemStatus
+
+    period = _month(ctx)
+    clerk = _clerk(ctx)
+    run = SweepRun.objects.create(month=period, status="done")
+    item = WorkItem._meta.db_table
+    found = []
+    with connection.cursor() as cursor:
+        select = sweep_services.should_pay_sql(month=period)
+        written = 0
+        if select is not None:
+            sql, params = select
+            cursor.execute(
+                f"INSERT INTO {item} (kind, status, month, person_id, township_id, sweep_id,"
+                f" overpaid_months, overpaid_amount, close_note, created_at)"
+                f" SELECT %s, %s, %s, f.id, f.township_id, %s, '{{}}', 0, '', now() FROM ({sql}) f",
+                [WorkItemKind.SHOULD_PAY, WorkItemStatus.OPEN, period, run.pk, *params],
+            )
+            written = cursor.rowcount
+        found.append(written)
+        update = sweep_services.death_stop_update_sql(month=period, by_id=clerk.pk)
+        written = 0
+        if update is not None:
+            cursor.execute(*update)
+            written = cursor.rowcount
+        found.append(written)
+        sql, params = sweep_services.overpaid_sql()
+        cursor.execute(
+            f"INSERT INTO {item} (kind, status, month, person_id, township_id, entitlement_id, sweep_id,"
+            f" overpaid_months, overpaid_amount, close_note, created_at) SELECT %s, %s, %s, f.person_id,"
+            f" f.township_id, f.entitlement_id, %s, f.months, f.amount, '', now() FROM ({sql}) f",
+            [WorkItemKind.DEATH_OVERPAID, WorkItemStatus.OPEN, period, run.pk, *params],
+        )
+        found.append(cursor.rowcount)
+        lines = 0
+        programmes = (
+            BenefitEntitlement.objects.filter(status=EntitlementStatus.PAYING, start_month__lte=period)
+            .order_by()
+            .values_list("programme", flat=True)
+            .distinct()
+        )
+        for programme in sorted(programmes):
+            roster, _ = PayoutRoster.objects.get_or_create(
+                number=f"REF-{programme}-{period:%Y%m}",
+                defaults={"programme": programme, "period": period, "township": None, "created_by": clerk},
+            )
+            cursor.execute(
+                f"""
+                INSERT INTO {PayoutLine._meta.db_table} (roster_id, seq, person_id, programme, period, basic,
+                    account, top_up, back_pay, deduction, net, account_number, bank_name, roster_cancelled,
+                    bank_status, bank_message, entitlement_id)
+                SELECT %s, row_number() OVER (ORDER BY p.village_id, p.id), e.person_id, e.programme, %s,
+                       e.basic, e.account, e.top_up, 0, 0, e.basic + e.account + e.top_up,
+                       COALESCE(NULLIF(p.bank_account_number, ''), p.card_number),
+                       CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
+                       false, %s, '', e.id
+                FROM {BenefitEntitlement._meta.db_table} e
+                JOIN {Person._meta.db_table} p ON p.id = e.person_id
+                WHERE e.programme = %s AND e.status = %s AND e.start_month <= %s
+                  AND (e.stop_month IS NULL OR e.stop_month > %s)
+                  AND (p.bank_account_number <> '' OR p.card_number <> '')
+                  AND (p.death_date IS NULL OR p.death_date >= %s)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM {PayoutLine._meta.db_table} l WHERE l.person_id = e.person_id
+                         AND l.period = %s AND l.programme = e.programme AND NOT l.roster_cancelled)
+                """,
+                [roster.pk, period, BankResult.PENDING, programme, EntitlementStatus.PAYING] + [period] * 4,
+            )
+            lines += cursor.rowcount
+    return (*found, lines)  # type: ignore[return-value]
+
+
+def sweep_setup(ctx: BenchContext) -> None:
+    roster_setup(ctx)
+    from benefits.sweep_services import sweep_user
+
+    sweep_user()
+
+
+def sweep_app(ctx: BenchContext) -> tuple[int, int, int, int]:
+    with transaction.atomic():
+        result = _sweep_app_once(ctx)
+        transaction.set_rollback(True)
+    return result
+
+
+def sweep_ref(ctx: BenchContext) -> tuple[int, int, int, int]:
+    with transaction.atomic():
+        result = _sweep_ref_once(ctx)
+        transaction.set_rollback(True)
+    return result
+
+
+def _second(once: Any, ctx: BenchContext) -> Measured:
+    with transaction.atomic():
+        once(ctx)
+        started = time.perf_counter()
+        result = once(ctx)
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return Measured(result=result, seconds=seconds)
+
+
+def sweep_persons(ctx: BenchContext) -> int:
+    return Person.objects.count()
+
+
+SCENARIOS += [
+    TimedScenario(name="monthly_sweep", setup=sweep_setup, app=sweep_app, ref=sweep_ref, rows=sweep_persons),
+    TimedScenario(
+        name="monthly_sweep_again",
+        setup=sweep_setup,
+        app=lambda ctx: _second(_sweep_app_once, ctx),
+        ref=lambda ctx: _second(_sweep_ref_once, ctx),
+        rows=sweep_persons,
+    ),
 ]

@@ -31,8 +31,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pghistory
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -174,22 +176,19 @@ def sweep_run(run_id: int, *, on_chunk: Callable[[SweepRun], None] | None = None
 def _run_steps(run: SweepRun, on_chunk: Callable[[SweepRun], None] | None) -> None:
     # The sweep acts as itself, whoever asked for it (started_by): its rosters' maker is a clerk later.
     by = sweep_user()
-    townships = list(
-        AdministrativeDivision.objects.filter(level=DivisionLevel.TOWNSHIP)
-        .order_by("code")
-        .values_list("pk", flat=True)
-    )
+    chunks = {step: _chunks(step) for step in SWEEP_STEPS}
     steps = [step for step in SWEEP_STEPS if step not in run.steps_done]
-    chunks_total = max(len(SWEEP_STEPS) * len(townships), 1)
-    chunks_done = (len(SWEEP_STEPS) - len(steps)) * len(townships)
+    chunks_total = max(sum(len(found) for found in chunks.values()), 1)
+    chunks_done = sum(len(chunks[step]) for step in SWEEP_STEPS if step in run.steps_done)
     for step in steps:
         run.step = step
         run.save(update_fields=["step"])
         rule = _RULES[step]
-        for township_id in townships:
+        cache: dict[str, Any] = {}  # what a rule reads once per step (the regions' parameters)
+        for chunk in chunks[step]:
             with transaction.atomic():
                 with pghistory.context(user=by.pk, actor=by.username, step=f"sweep_{step}", sweep=run.pk):
-                    made = rule(run, township_id, by)
+                    made = rule(run, chunk, by, cache)
                 chunks_done += 1
                 run.counts[step] = int(run.counts.get(step, 0)) + made
                 run.progress = min(99, chunks_done * 100 // chunks_total)
@@ -202,7 +201,27 @@ def _run_steps(run: SweepRun, on_chunk: Callable[[SweepRun], None] | None) -> No
     run.save(update_fields=["status", "progress", "step", "finished_at"])
 
 
-# --- The rules, one statement per township -------------------------------------------------------
+def _chunks(step: str) -> list[Any]:
+    """A step's chunks: townships for the rosters (a roster is a township's), else ranges of person
+    ids of SWEEP_CHUNK_PERSONS each, so each statement reads its slice of the registry once."""
+    if step == SweepStep.ROSTERS:
+        return list(
+            AdministrativeDivision.objects.filter(level=DivisionLevel.TOWNSHIP)
+            .order_by("code")
+            .values_list("pk", flat=True)
+        )
+    from enrollment.models import Person
+
+    bounds = Person.objects.aggregate(low=Min("id"), high=Max("id"))
+    if bounds["low"] is None:
+        return []
+    size = settings.SWEEP_CHUNK_PERSONS
+    return [
+        (low, min(low + size - 1, bounds["high"])) for low in range(bounds["low"], bounds["high"] + 1, size)
+    ]
+
+
+# --- The rules, one statement per chunk -------------------------------------------------------
 
 
 def _table(model: Any) -> str:
@@ -243,23 +262,28 @@ def _resident_pension_regions() -> list[str]:
     )
 
 
-def should_pay_sql(*, month: dt.date, township_id: int | None) -> tuple[str, list[Any]] | None:
-    """The SELECT of rule (a): (person, township) of each newly eligible person without a work item."""
+def should_pay_sql(
+    *, month: dt.date, persons: tuple[int, int] | None = None, rules: SqlValues | None = None
+) -> tuple[str, list[Any]] | None:
+    """The SELECT of rule (a): (person, township) of each newly eligible person without a work item.
+
+    `rules`: eligibility_rules_sql() of the month, when the caller has it already."""
     from enrollment.choices import CLOSED_ENROLLMENT_STATUSES, EnrollmentStatus, PeriodKind
     from enrollment.models import ContributionRecord, Enrollment, Person
 
-    regions = _resident_pension_regions()
-    if not regions:
-        return None
-    rules = eligibility_rules_sql(month=month, regions=regions)
-    township_rule = "AND p.township_id = %s" if township_id is not None else ""
+    if rules is None:
+        regions = _resident_pension_regions()
+        if not regions:
+            return None
+        rules = eligibility_rules_sql(month=month, regions=regions)
+    slice_rule = "AND en.person_id BETWEEN %s AND %s" if persons is not None else ""
     sql = f"""
         SELECT p.id, p.township_id
           FROM {_table(Person)} p
           JOIN {_table(Enrollment)} en
-            ON en.person_id = p.id AND en.scheme = %s AND en.status <> ALL (%s)
+            ON en.person_id = p.id AND en.scheme = %s AND en.status <> ALL (%s) {slice_rule}
           JOIN {rules.sql} ON er.region_code = en.pooling_area
-         WHERE p.death_date IS NULL {township_rule}
+         WHERE p.death_date IS NULL
            AND date_trunc('month', p.birth_date)
                + make_interval(years => er.pension_age, months => er.start_offset) <= %s
            AND NOT EXISTS (SELECT 1 FROM {_table(WorkItem)} w WHERE w.kind = %s AND w.person_id = p.id)
@@ -277,8 +301,8 @@ def should_pay_sql(*, month: dt.date, township_id: int | None) -> tuple[str, lis
     params: list[Any] = [
         BenefitProgramme.RESIDENT_PENSION,
         list(CLOSED_ENROLLMENT_STATUSES),
+        *(persons or ()),
         *rules.params,
-        *([township_id] if township_id is not None else []),
         month,
         WorkItemKind.SHOULD_PAY,
         BenefitProgramme.RESIDENT_PENSION,
@@ -293,8 +317,13 @@ def should_pay_sql(*, month: dt.date, township_id: int | None) -> tuple[str, lis
     return sql, params
 
 
-def _should_pay(run: SweepRun, township_id: int, by: User) -> int:
-    select = should_pay_sql(month=run.month, township_id=township_id)
+def _should_pay(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[str, Any]) -> int:
+    if "rules" not in cache:
+        regions = _resident_pension_regions()
+        cache["rules"] = eligibility_rules_sql(month=run.month, regions=regions) if regions else None
+    if cache["rules"] is None:
+        return 0
+    select = should_pay_sql(month=run.month, persons=persons, rules=cache["rules"])
     if select is None:
         return 0
     sql, params = select
@@ -312,30 +341,37 @@ def _should_pay(run: SweepRun, township_id: int, by: User) -> int:
         return cursor.rowcount
 
 
-def death_stop_update_sql(
-    *, month: dt.date, township_id: int | None, by_id: int
-) -> tuple[str, list[Any]] | None:
-    """The UPDATE of rule (b): stop each open entitlement of a dead person from its stop month."""
-    from enrollment.models import Person
-
-    regions = sorted(
+def _open_entitlement_regions() -> list[str]:
+    return sorted(
         BenefitEntitlement.objects.exclude(status__in=CLOSED_ENTITLEMENT_STATUSES)
         .order_by()
         .values_list("region", flat=True)
         .distinct()
     )
-    if not regions:
-        return None
-    death: SqlValues = death_stop_sql(regions=regions, on=month, alias="ds")
+
+
+def death_stop_update_sql(
+    *, month: dt.date, by_id: int, persons: tuple[int, int] | None = None, death: SqlValues | None = None
+) -> tuple[str, list[Any]] | None:
+    """The UPDATE of rule (b): stop each open entitlement of a dead person from its stop month.
+
+    `death`: death_stop_sql() of the open entitlements' regions, when the caller has it already."""
+    from enrollment.models import Person
+
+    if death is None:
+        regions = _open_entitlement_regions()
+        if not regions:
+            return None
+        death = death_stop_sql(regions=regions, on=month, alias="ds")
     stop = death_stop_month_sql("p.death_date", alias="ds")
-    township_rule = "AND p.township_id = %s" if township_id is not None else ""
+    slice_rule = "AND e.person_id BETWEEN %s AND %s" if persons is not None else ""
     sql = f"""
         UPDATE {_table(BenefitEntitlement)} e
            SET status = %s, stop_month = {stop}, stop_reason = %s, suspended_from = NULL,
                suspension_reason = '', decided_by_id = %s, updated_at = now()
           FROM {_table(Person)} p, {death.sql}
          WHERE p.id = e.person_id AND ds.region_code = e.region AND p.death_date IS NOT NULL
-           AND e.status = ANY (%s) AND {stop} <= %s {township_rule}
+           AND e.status = ANY (%s) AND {stop} <= %s {slice_rule}
     """
     params: list[Any] = [
         EntitlementStatus.STOPPED,
@@ -344,13 +380,18 @@ def death_stop_update_sql(
         *death.params,
         [EntitlementStatus.APPROVED, EntitlementStatus.PAYING, EntitlementStatus.SUSPENDED],
         month,
-        *([township_id] if township_id is not None else []),
+        *(persons or ()),
     ]
     return sql, params
 
 
-def _death_stop(run: SweepRun, township_id: int, by: User) -> int:
-    update = death_stop_update_sql(month=run.month, township_id=township_id, by_id=by.pk)
+def _death_stop(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[str, Any]) -> int:
+    if "death" not in cache:
+        regions = _open_entitlement_regions()
+        cache["death"] = death_stop_sql(regions=regions, on=run.month, alias="ds") if regions else None
+    if cache["death"] is None:
+        return 0
+    update = death_stop_update_sql(month=run.month, by_id=by.pk, persons=persons, death=cache["death"])
     if update is None:
         return 0
     with connection.cursor() as cursor:
@@ -358,12 +399,12 @@ def _death_stop(run: SweepRun, township_id: int, by: User) -> int:
         return cursor.rowcount
 
 
-def overpaid_sql(*, township_id: int | None) -> tuple[str, list[Any]]:
+def overpaid_sql(*, persons: tuple[int, int] | None = None) -> tuple[str, list[Any]]:
     """The SELECT of rule (c): per entitlement stopped on death without a work item, the months
     from its stop month on that released rosters paid (not failed at the bank), and their sum."""
     from enrollment.models import Person
 
-    township_rule = "AND p.township_id = %s" if township_id is not None else ""
+    slice_rule = "AND e.person_id BETWEEN %s AND %s" if persons is not None else ""
     sql = f"""
         SELECT e.id AS entitlement_id, e.person_id, p.township_id,
                array_agg(l.period ORDER BY l.period) AS months, sum(l.net) AS amount
@@ -373,7 +414,7 @@ def overpaid_sql(*, township_id: int | None) -> tuple[str, list[Any]]:
             ON l.person_id = e.person_id AND l.programme = e.programme AND l.period >= e.stop_month
            AND NOT l.roster_cancelled AND l.bank_status <> %s
           JOIN {_table(PayoutRoster)} r ON r.id = l.roster_id AND r.status = ANY (%s)
-         WHERE e.status = %s AND e.stop_reason = %s {township_rule}
+         WHERE e.status = %s AND e.stop_reason = %s {slice_rule}
            AND NOT EXISTS (SELECT 1 FROM {_table(WorkItem)} w WHERE w.kind = %s AND w.entitlement_id = e.id)
          GROUP BY e.id, e.person_id, p.township_id
     """
@@ -382,14 +423,14 @@ def overpaid_sql(*, township_id: int | None) -> tuple[str, list[Any]]:
         list(RELEASED_STATUSES),
         EntitlementStatus.STOPPED,
         StopReason.DEATH,
-        *([township_id] if township_id is not None else []),
+        *(persons or ()),
         WorkItemKind.DEATH_OVERPAID,
     ]
     return sql, params
 
 
-def _overpaid(run: SweepRun, township_id: int, by: User) -> int:
-    sql, params = overpaid_sql(township_id=township_id)
+def _overpaid(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[str, Any]) -> int:
+    sql, params = overpaid_sql(persons=persons)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -405,39 +446,53 @@ def _overpaid(run: SweepRun, township_id: int, by: User) -> int:
         return cursor.rowcount
 
 
-def _rosters(run: SweepRun, township_id: int, by: User) -> int:
+def _rosters(run: SweepRun, township_id: int, by: User, cache: dict[str, Any]) -> int:
     """Rule (d): the month's draft roster of each programme with payees in the township, unless one exists."""
     from benefits.services import roster_generate
+    from enrollment.models import Person
 
-    due = set(
-        BenefitEntitlement.objects.filter(
-            person__township_id=township_id,
-            status__in=[EntitlementStatus.PAYING, EntitlementStatus.APPROVED],
-            start_month__lte=run.month,
+    if "due" not in cache:  # which (programme, township) pairs have payees, and which have a roster
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT DISTINCT e.programme, p.township_id
+                  FROM {_table(BenefitEntitlement)} e JOIN {_table(Person)} p ON p.id = e.person_id
+                 WHERE e.status = ANY (%s) AND e.start_month <= %s
+                """,
+                [[EntitlementStatus.PAYING, EntitlementStatus.APPROVED], run.month],
+            )
+            cache["due"] = set(cursor.fetchall())
+        cache["regions"] = {
+            programme: sorted(
+                BenefitEntitlement.objects.filter(programme=programme, status=EntitlementStatus.PAYING)
+                .order_by()
+                .values_list("region", flat=True)
+                .distinct()
+            )
+            for programme in {programme for programme, _township in cache["due"]}
+        }
+        cache["existing"] = set(
+            PayoutRoster.objects.filter(period=run.month, township__isnull=False)
+            .exclude(status=RosterStatus.CANCELLED)
+            .values_list("programme", "township_id")
         )
-        .order_by()
-        .values_list("programme", flat=True)
-        .distinct()
-    )
-    existing = set(
-        PayoutRoster.objects.filter(period=run.month, township_id=township_id)
-        .exclude(status=RosterStatus.CANCELLED)
-        .values_list("programme", flat=True)
-    )
     made = 0
-    for programme in sorted(due - existing):  # a handful of programmes, each one INSERT … SELECT
-        roster = roster_generate(
+    for programme in sorted(BenefitProgramme.values):  # a handful of programmes, each one INSERT … SELECT
+        if (programme, township_id) not in cache["due"] or (programme, township_id) in cache["existing"]:
+            continue
+        roster_generate(
             programme=programme,
             month=run.month,
             township_id=township_id,
             by=by,
+            regions=cache["regions"][programme],
             note=_("Generated by the monthly sweep of %(month)s.") % {"month": f"{run.month:%Y-%m}"},
         )
-        made += 1 if roster.pk else 0
+        made += 1
     return made
 
 
-_RULES: dict[str, Callable[[SweepRun, int, User], int]] = {
+_RULES: dict[str, Callable[[SweepRun, int, User, dict[str, Any]], int]] = {
     SweepStep.SHOULD_PAY: _should_pay,
     SweepStep.DEATH_STOP: _death_stop,
     SweepStep.OVERPAID: _overpaid,

@@ -58,6 +58,15 @@ REFERENCE_PATH = "/healthz"
 
 
 @dataclass(frozen=True)
+class Measured:
+    """What an app or ref side returns when only part of its work is the measure (e.g. the second
+    of two runs): the result compared with the other side, and the seconds it timed itself."""
+
+    result: Any
+    seconds: float
+
+
+@dataclass(frozen=True)
 class TimedScenario:
     name: str
     app: Callable[[BenchContext], Any]
@@ -113,7 +122,11 @@ class BenchContext:
         return kept
 
     def bench_user(
-        self, username: str, *, roles: Sequence[str], townships: Iterable[AdministrativeDivision] = (),
+        self,
+        username: str,
+        *,
+        roles: Sequence[str],
+        townships: Iterable[AdministrativeDivision] = (),
         county_wide: bool = False,
     ) -> User:
         """A staff account for the benchmark, (re)created with exactly these roles and townships."""
@@ -169,18 +182,25 @@ def run_scenario(ctx: BenchContext, scenario: Scenario) -> dict[str, Any]:
     return _run_requests(ctx, scenario)
 
 
+def _timed(side: Callable[[BenchContext], Any], ctx: BenchContext, times: list[float]) -> Any:
+    """Run one side; append its seconds (its own Measured.seconds when it returns one)."""
+    started = time.perf_counter()
+    result = side(ctx)
+    elapsed = time.perf_counter() - started
+    if isinstance(result, Measured):
+        result, elapsed = result.result, result.seconds
+    times.append(elapsed)
+    return result
+
+
 def _run_timed(ctx: BenchContext, scenario: TimedScenario) -> dict[str, Any]:
     if scenario.setup is not None:
         scenario.setup(ctx)
     app_times, ref_times, same = [], [], True
     for _ in range(ctx.rounds):
         # Interleaved, so drift on the machine (cache, autovacuum, other load) hits both sides.
-        started = time.perf_counter()
-        app_result = scenario.app(ctx)
-        app_times.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        ref_result = scenario.ref(ctx)
-        ref_times.append(time.perf_counter() - started)
+        app_result = _timed(scenario.app, ctx, app_times)
+        ref_result = _timed(scenario.ref, ctx, ref_times)
         same = same and app_result == ref_result
     app_s, ref_s = statistics.median(app_times), statistics.median(ref_times)
     rows = scenario.rows(ctx)
@@ -362,7 +382,9 @@ class AppServer:
         manage = Path(settings.BASE_DIR) / "manage.py"
         subprocess.run(  # noqa: S603 - our interpreter, our manage.py
             [sys.executable, str(manage), "collectstatic", "--noinput", "-v", "0"],
-            env=self.environment(), check=True, stdout=subprocess.DEVNULL,
+            env=self.environment(),
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
 
     def start(self) -> None:
@@ -372,13 +394,20 @@ class AppServer:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(  # noqa: S603 - fixed executable from our own virtualenv
                 [
-                    str(gunicorn), "socialsec.wsgi:application",
-                    "--workers", str(self.workers),
-                    "--bind", f"127.0.0.1:{self.port}",
-                    "--chdir", str(settings.BASE_DIR),
-                    "--log-level", "warning",
+                    str(gunicorn),
+                    "socialsec.wsgi:application",
+                    "--workers",
+                    str(self.workers),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--chdir",
+                    str(settings.BASE_DIR),
+                    "--log-level",
+                    "warning",
                 ],
-                env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 60
         while _get(self.port, Request(REFERENCE_PATH))[0] != 200:

@@ -311,3 +311,30 @@ def test_beat_runs_the_sweep_at_0130_on_the_first_in_the_countys_time():
         "1",
         "Asia/Shanghai",
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_killed_inside_a_step_redoes_that_step_without_duplicates_or_double_counts(
+    cast, county, settings
+):
+    """Chunks of two person ids: the kill comes after some of should_pay's chunks committed."""
+    settings.SWEEP_CHUNK_PERSONS = 2
+    run = sweep_services.sweep_start(month=JUNE_2025, by=None, schedule=False)
+    seen = []
+
+    def kill_on_the_third_chunk(current):
+        seen.append(current.progress)
+        if len(seen) == 3:
+            raise Killed
+
+    with pytest.raises(Killed):
+        sweep_services.sweep_run(run.pk, on_chunk=kill_on_the_third_chunk)
+    run.refresh_from_db()
+    assert (run.status, run.step, run.steps_done) == (SweepStatus.RUNNING, SweepStep.SHOULD_PAY, [])
+    assert 0 < run.progress < 100
+
+    resumed = sweep_services.sweep_run(run.pk)
+
+    assert resumed.status == SweepStatus.DONE
+    assert len(items(WorkItemKind.SHOULD_PAY)) == 2
+    assert resumed.counts[SweepStep.SHOULD_PAY] == 2
