@@ -43,7 +43,7 @@ from enrollment.choices import CLOSED_ENROLLMENT_STATUSES, EnrollmentStatus, Per
 from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted, SegregationOfDutiesViolation
 from socialsec.core.scoping import get_visible_or_404
 from socialsec.rosters import services as rosters
-from socialsec.rosters.choices import BankResult
+from socialsec.rosters.choices import SETTLED_STATUSES, BankResult
 from socialsec.rosters.services import BankLineResult, LineInput, LineSelect
 
 if TYPE_CHECKING:
@@ -601,6 +601,8 @@ def _generation_select(
     township: AdministrativeDivision | None,
     regions: Collection[str] | None = None,
 ) -> LineSelect:
+    """The month's lines (one per paying entitlement due) and the re-issues (see _reissue_select),
+    numbered together by village and person."""
     from enrollment.models import Person
 
     quote = connection.ops.quote_name
@@ -608,52 +610,102 @@ def _generation_select(
     persons = quote(Person._meta.db_table)
     lines = quote(PayoutLine._meta.db_table)
     regions = sorted(regions) if regions is not None else _paying_regions(programme, township)
-    if not regions:
-        return LineSelect(
-            sql="SELECT 1, 1::bigint, 0::numeric, 0::numeric, 0::numeric, 0::numeric, 0::numeric, '', '', "
-            "1::bigint WHERE false",
-            extra=("entitlement",),
+    reissues, reissue_params = _reissue_select(programme=programme, period=period, township=township)
+    township_rule = "AND p.township_id = %s" if township is not None else ""
+    if regions:
+        joins, params = [], []
+        death = death_stop_sql(regions=regions, on=period, alias="ds")
+        joins.append(f"JOIN {death.sql} ON ds.region_code = e.region")
+        params += death.params
+        if programme == BenefitProgramme.RESIDENT_PENSION:
+            rates = resident_pension_rates_sql(month=period, regions=regions, alias="rp")
+            joins.append(f"JOIN {rates.sql} ON rp.region_code = e.region")
+            params += rates.params
+            parts = resident_pension_amount_sql(
+                account_balance="e.account_balance", contribution_years="e.contribution_years", alias="rp"
+            )
+            basic, account, top_up = (
+                parts["basic_pension"],
+                parts["account_pension"],
+                parts["long_contribution_topup"],
+            )
+        else:
+            basic, account, top_up = "e.basic", "e.account", "e.top_up"
+        due = f"""
+            SELECT p.village_id, e.person_id, {basic}, {account}, {top_up},
+                   CASE WHEN e.backpay_amount > 0 AND e.restored_month <= %s AND NOT EXISTS (
+                            SELECT 1 FROM {lines} l
+                            WHERE l.person_id = e.person_id AND l.period >= e.restored_month
+                              AND l.programme = e.programme AND l.back_pay > 0 AND NOT l.roster_cancelled
+                        ) THEN e.backpay_amount ELSE 0 END,
+                   0::numeric,
+                   COALESCE(NULLIF(p.bank_account_number, ''), p.card_number),
+                   CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
+                   NULL::date, NULL::bigint, e.id
+            FROM {entitlements} e
+            JOIN {persons} p ON p.id = e.person_id
+            {" ".join(joins)}
+            WHERE e.programme = %s AND e.status = %s AND e.start_month <= %s
+              AND (e.stop_month IS NULL OR e.stop_month > %s)
+              AND (p.bank_account_number <> '' OR p.card_number <> '')
+              AND (p.death_date IS NULL OR %s < {death_stop_month_sql("p.death_date", alias="ds")})
+              {township_rule}
+        """
+        due_params = [period, *params, programme, EntitlementStatus.PAYING, period, period, period]
+        if township is not None:
+            due_params.append(township.pk)
+    else:  # no payee this month; failed lines may still wait for re-issue
+        due = (
+            "SELECT 0::bigint, 0::bigint, 0::numeric, 0::numeric, 0::numeric, 0::numeric, 0::numeric, "
+            "'', '', NULL::date, NULL::bigint, 0::bigint WHERE false"
         )
-    joins, params = [], []
-    death = death_stop_sql(regions=regions, on=period, alias="ds")
-    joins.append(f"JOIN {death.sql} ON ds.region_code = e.region")
-    params += death.params
-    if programme == BenefitProgramme.RESIDENT_PENSION:
-        rates = resident_pension_rates_sql(month=period, regions=regions, alias="rp")
-        joins.append(f"JOIN {rates.sql} ON rp.region_code = e.region")
-        params += rates.params
-        parts = resident_pension_amount_sql(
-            account_balance="e.account_balance", contribution_years="e.contribution_years", alias="rp"
-        )
-        basic, account, top_up = (
-            parts["basic_pension"],
-            parts["account_pension"],
-            parts["long_contribution_topup"],
-        )
-    else:
-        basic, account, top_up = "e.basic", "e.account", "e.top_up"
+        due_params = []
+    sql = f"""
+        SELECT row_number() OVER (ORDER BY u.village_id, u.person_id, u.line_period NULLS FIRST),
+               u.person_id, u.basic, u.account, u.top_up, u.back_pay, u.deduction, u.account_number,
+               u.bank_name, u.line_period, u.reissue_of_id, u.entitlement_id
+        FROM ({due} UNION ALL {reissues})
+             AS u (village_id, person_id, basic, account, top_up, back_pay, deduction, account_number,
+                   bank_name, line_period, reissue_of_id, entitlement_id)
+    """
+    return LineSelect(sql=sql, params=[*due_params, *reissue_params], extra=("entitlement",))
+
+
+def _reissue_select(
+    *, programme: str, period: dt.date, township: AdministrativeDivision | None
+) -> tuple[str, list[Any]]:
+    """Lines that failed at the bank on a settled roster of an earlier month, re-issued once, by
+    reference (issue 4, DOMAIN §8.3), with their amounts, to the account the person has now, but
+    only once that account is another than the one the bank refused (a clerk corrected it): the
+    same account would fail again. A month paid meanwhile on another roster is not re-issued."""
+    from enrollment.models import Person
+
+    quote = connection.ops.quote_name
+    lines = quote(PayoutLine._meta.db_table)
+    rosters = quote(PayoutRoster._meta.db_table)
+    persons = quote(Person._meta.db_table)
     township_rule = "AND p.township_id = %s" if township is not None else ""
     sql = f"""
-        SELECT row_number() OVER (ORDER BY p.village_id, p.id), e.person_id, {basic}, {account}, {top_up},
-               CASE WHEN e.backpay_amount > 0 AND e.restored_month <= %s AND NOT EXISTS (
-                        SELECT 1 FROM {lines} l
-                        WHERE l.person_id = e.person_id AND l.period >= e.restored_month
-                          AND l.programme = e.programme AND l.back_pay > 0 AND NOT l.roster_cancelled
-                    ) THEN e.backpay_amount ELSE 0 END,
-               0,
+        SELECT p.village_id, f.person_id, f.basic, f.account, f.top_up, f.back_pay, f.deduction,
                COALESCE(NULLIF(p.bank_account_number, ''), p.card_number),
                CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
-               e.id
-        FROM {entitlements} e
-        JOIN {persons} p ON p.id = e.person_id
-        {" ".join(joins)}
-        WHERE e.programme = %s AND e.status = %s AND e.start_month <= %s
-          AND (e.stop_month IS NULL OR e.stop_month > %s)
+               f.period, f.id, f.entitlement_id
+        FROM {lines} f
+        JOIN {rosters} r ON r.id = f.roster_id
+        JOIN {persons} p ON p.id = f.person_id
+        WHERE f.programme = %s AND f.bank_status = %s AND NOT f.roster_cancelled AND f.period < %s
+          AND r.status = ANY (%s)
           AND (p.bank_account_number <> '' OR p.card_number <> '')
-          AND (p.death_date IS NULL OR %s < {death_stop_month_sql("p.death_date", alias="ds")})
+          AND COALESCE(NULLIF(p.bank_account_number, ''), p.card_number) <> f.account_number
+          AND NOT EXISTS (SELECT 1 FROM {lines} again
+                           WHERE again.reissue_of_id = f.id AND NOT again.roster_cancelled)
+          AND NOT EXISTS (SELECT 1 FROM {lines} paid
+                           WHERE paid.person_id = f.person_id AND paid.period = f.period
+                             AND paid.programme = f.programme AND NOT paid.roster_cancelled
+                             AND paid.bank_status <> %s)
           {township_rule}
     """
-    params = [period, *params, programme, EntitlementStatus.PAYING, period, period, period]
+    params: list[Any] = [programme, BankResult.FAILED, period, list(SETTLED_STATUSES), BankResult.FAILED]
     if township is not None:
         params.append(township.pk)
-    return LineSelect(sql=sql, params=params, extra=("entitlement",))
+    return sql, params

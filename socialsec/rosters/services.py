@@ -717,8 +717,11 @@ class LineSelect:
     """The lines of a new draft as one SELECT, for generation in one INSERT … SELECT.
 
     `sql` yields, in order: seq, person_id, basic, account, top_up, back_pay, deduction,
-    account_number, bank_name, then one column per name in `extra` (further line fields of the
-    concrete line model, e.g. the entitlement paid). Amounts in yuan, 2 places; net is computed.
+    account_number, bank_name, line_period, reissue_of_id, then one column per name in `extra`
+    (further line fields of the concrete line model, e.g. the entitlement paid). Amounts in yuan,
+    2 places; net is computed. line_period is NULL for the roster's month; a line that re-issues
+    a line failed at the bank gives that line's month and id (the reissued_once index holds it
+    to once).
     """
 
     sql: str
@@ -728,6 +731,7 @@ class LineSelect:
 
 _SELECT_COLUMNS = (
     "seq", "person_id", "basic", "account", "top_up", "back_pay", "deduction", "account_number", "bank_name",
+    "line_period", "reissue_of_id",
 )  # fmt: skip
 
 
@@ -790,7 +794,7 @@ def _insert_selected_lines(roster: RosterBase, lines: LineSelect) -> tuple[int, 
     names = [
         "roster", "seq", "person", "programme", "period", "basic", "account", "top_up", "back_pay",
         "deduction", "net", "account_number", "bank_name", "roster_cancelled", "bank_status", "bank_message",
-        *lines.extra,
+        "reissue_of", *lines.extra,
     ]  # fmt: skip
     extra = "".join(f", src.x{index}" for index in range(len(lines.extra)))
     aliases = ", ".join([*_SELECT_COLUMNS, *(f"x{index}" for index in range(len(lines.extra)))])
@@ -799,9 +803,10 @@ def _insert_selected_lines(roster: RosterBase, lines: LineSelect) -> tuple[int, 
             f"""
             WITH written AS (
                 INSERT INTO {table} ({", ".join(column(name) for name in names)})
-                SELECT %s, src.seq, src.person_id, %s, %s, src.basic, src.account, src.top_up, src.back_pay,
-                       src.deduction, src.basic + src.account + src.top_up + src.back_pay - src.deduction,
-                       src.account_number, src.bank_name, false, %s, ''{extra}
+                SELECT %s, src.seq, src.person_id, %s, COALESCE(src.line_period, %s), src.basic, src.account,
+                       src.top_up, src.back_pay, src.deduction,
+                       src.basic + src.account + src.top_up + src.back_pay - src.deduction,
+                       src.account_number, src.bank_name, false, %s, '', src.reissue_of_id{extra}
                 FROM ({lines.sql}) AS src ({aliases})
                 RETURNING {column("net")} AS net
             )
@@ -822,7 +827,8 @@ def _refuse_paid_elsewhere(roster: RosterBase, lines: LineSelect) -> None:
         cursor.execute(
             f"""
             SELECT r.number, l.{column("person")} FROM ({lines.sql}) AS src ({aliases})
-            JOIN {table} l ON l.{column("person")} = src.person_id AND l.{column("period")} = %s
+            JOIN {table} l ON l.{column("person")} = src.person_id
+             AND l.{column("period")} = COALESCE(src.line_period, %s)
             JOIN {roster_table} r ON r.id = l.{column("roster")}
             WHERE l.{column("programme")} = %s AND NOT l.{column("roster_cancelled")}
               AND l.{column("bank_status")} <> %s AND r.id <> %s

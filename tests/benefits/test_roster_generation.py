@@ -247,3 +247,43 @@ def test_api_generation_runs_the_same_queries_for_2_and_12_payees(api, cast):
     large, large_queries = generate_counting("2025-11")
     assert (small, large) == (2, 12)
     assert small_queries == large_queries
+
+
+# --- Re-issue of lines that failed at the bank (issue 4 "Payment"; DOMAIN §8.3) ----------------------
+
+
+def test_a_line_failed_at_the_bank_is_reissued_once_by_reference_after_the_account_is_corrected(cast):
+    from enrollment.models import Person
+    from socialsec.rosters.choices import BankResult, RosterStatus
+    from tests.rosters.factories import advance, settle
+
+    persons = [pensioner(cast) for _ in range(2)]
+    for person in persons:
+        paying(cast, person, start_month=dt.date(2025, 1, 1))
+    may = generate(cast, dt.date(2025, 5, 1))
+    settle(advance(may, cast, RosterStatus.PAYING), cast, failed=1)
+    failed = PayoutLine.objects.get(roster=may, bank_status=BankResult.FAILED)
+
+    # The account the bank refused is still on record: re-issuing would fail again.
+    june = generate(cast, dt.date(2025, 6, 1))
+    assert june.lines.filter(reissue_of__isnull=False).count() == 0
+    services.payout_roster_cancel(roster_id=june.pk, by=cast.maker_ann, reason="账户待更正")
+
+    Person.objects.filter(pk=failed.person_id).update(bank_account_number="6217000000000999888")
+    june = generate(cast, dt.date(2025, 6, 1))
+
+    reissue = june.lines.get(reissue_of=failed)
+    assert (reissue.person_id, reissue.period, reissue.net) == (
+        failed.person_id,
+        dt.date(2025, 5, 1),
+        failed.net,
+    )
+    assert reissue.account_number == "6217000000000999888"
+    assert june.total_persons == 3
+    assert june.total_amount == sum(line.net for line in june.lines.all())
+
+    # Once only: the next month re-issues nothing, whatever happens to June.
+    settle(advance(june, cast, RosterStatus.PAYING), cast)
+    july = generate(cast, dt.date(2025, 7, 1))
+    assert july.lines.filter(reissue_of__isnull=False).count() == 0
+    assert july.total_persons == 2
