@@ -97,7 +97,7 @@ def parse_sweep_month(value: str | dt.date) -> dt.date:
     try:
         return dt.datetime.strptime(value.strip(), "%Y-%m").date()
     except (ValueError, AttributeError) as exc:
-        raise InvalidInput(_("Give the month as YYYY-MM, e.g. 2026-12."), field="month") from exc
+        raise InvalidInput(_("Give the month as YYYY-MM, for example 2025-10."), field="month") from exc
 
 
 # --- Starting ------------------------------------------------------------------------------------

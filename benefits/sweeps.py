@@ -17,6 +17,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from socialsec.core.models import AdministrativeDivision
 from socialsec.core.scoping import TownshipScopedQuerySet
@@ -27,7 +28,7 @@ _MONEY = {"max_digits": 12, "decimal_places": 2}
 class SweepStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("sweep status", "Failed")
 
 
 class SweepStep(models.TextChoices):

@@ -111,5 +111,6 @@ urlpatterns = [
     ),
     path("", include("socialsec.imports.api_urls")),
     path("", include("benefits.api_urls")),
+    path("", include("benefits.api_sweep_urls")),
     path("", include("enrollment.api_proxy_urls")),
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("imports/", include("socialsec.imports.urls")),
     path("rosters/", include("benefits.urls_print")),
     path("rosters/", include("benefits.urls")),
+    path("sweeps/", include("benefits.urls_sweep")),
     path("api/", include("socialsec.api_urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -90,6 +90,18 @@ NAVIGATION: list[NavItem] = [
         icon="journal-check",
     ),
     NavItem(
+        pgettext_lazy("navigation", "Monthly sweep"),
+        "sweeps:run_list",
+        permission="benefits.view_sweeprun",
+        icon="arrow-repeat",
+    ),
+    NavItem(
+        pgettext_lazy("navigation", "Work items"),
+        "sweeps:work_item_list",
+        permission="benefits.view_workitem",
+        icon="list-check",
+    ),
+    NavItem(
         pgettext_lazy("navigation", "Imports"),
         "imports:batch_list",
         permission="imports.view_importbatch",

@@ -97,6 +97,11 @@ ALLOWED_UNSCOPED = {
     "api-import-kinds": "the kinds of list that can be imported and their columns, reference data",
     "imports:kind_template": "an import kind's empty template workbook, reference data",
     "api-fee-relief-policies": "national and regional fee-relief policies, reference data (DOMAIN §8.1)",
+    "api-sweep-list": "monthly sweep runs are county business, no township records; SweepRun.visible_to",
+    "api-sweep-detail": "one monthly sweep run, county business; SweepRun.objects.visible_to",
+    "sweeps:run_list": "the monthly sweep runs, county business; SweepRun.objects.visible_to",
+    "sweeps:run_start": "starts the county's monthly sweep (benefits.add_sweeprun); no township data",
+    "sweeps:run_progress": "one run's progress row, county business; SweepRun.objects.visible_to",
 }
 # The Django admin is for the admin role, which is county-wide; it registers no township data.
 ALLOWED_UNSCOPED_NAMESPACES = {"admin"}
