@@ -10,6 +10,9 @@
   // Nothing here evaluates strings or runs scripts found in swapped HTML.
   config.allowEval = false;
   config.allowScriptTags = false;
+  // When a swap brings an element whose id is already on the page, htmx settles its attributes,
+  // style included; a style attribute set from script is what the CSP blocks. Settle no style.
+  config.attributesToSettle = ["class", "width", "height"];
   // htmx ignores 4xx/5xx bodies by default. Our 4xx answers are error partials made for the
   // target (errors/_domain_error.html, 403.html, 404.html), so swap them in; a 5xx is a whole
   // page, so keep the target and show the generic alert instead (below).
