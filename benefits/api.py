@@ -169,6 +169,10 @@ class EntitlementApplyInput(serializers.Serializer):
     programme = serializers.ChoiceField(choices=BenefitProgramme.choices)
     start_month = rosters_api.MonthField(required=False, default=None)
     receiving_at_scheme_start = serializers.BooleanField(required=False, default=False)
+    # Unemployment benefit (DOMAIN §3.1, §3.2): two of the three conditions, and an earlier claim's rest.
+    left_involuntarily = serializers.BooleanField(required=False, default=False)
+    registered_unemployed = serializers.BooleanField(required=False, default=False)
+    carried_over_months = serializers.IntegerField(required=False, default=0, min_value=0, max_value=24)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -190,6 +194,9 @@ class EntitlementListApi(TownshipScopedApi, generics.ListAPIView):
             programme=data.validated_data["programme"],
             start_month=data.validated_data["start_month"],
             receiving_at_scheme_start=data.validated_data["receiving_at_scheme_start"],
+            left_involuntarily=data.validated_data["left_involuntarily"],
+            registered_unemployed=data.validated_data["registered_unemployed"],
+            carried_over_months=data.validated_data["carried_over_months"],
             note=data.validated_data["note"],
             by=request.user,
         )

@@ -105,16 +105,17 @@ SCENARIOS = [
 # --- monthly_sweep, monthly_sweep_again (issue 4 "The monthly sweep") -------------------------------
 #
 # App: benefits.sweep_services, the way beat runs it (sweep_start + sweep_run for the county's
-# month): every rule township by township, each chunk in its own (sub)transaction with its progress,
-# and the month's draft rosters through roster_generate. Reference: the same rules as bare
-# county-wide statements, one each (the should-pay INSERT … SELECT, the death-stop UPDATE, the
-# overpaid INSERT … SELECT, and per programme a bare INSERT … SELECT of the roster lines copying
-# the entitlements' amounts, skipping persons already on a roster of the month). Both sides run in a
-# transaction that is rolled back. `monthly_sweep_again` times only a second run of the same month
-# on each side, after an untimed first one: it must create nothing and take no longer.
+# month): every rule slice by slice of person ids, each chunk in its own (sub)transaction with its
+# progress, and each township's draft rosters through roster_generate. Reference: the same rules as
+# bare county-wide statements, one each (the should-pay INSERT … SELECT, the death-stop and the
+# unemployment-stop UPDATEs, the overpaid INSERT … SELECT, and per programme a bare INSERT … SELECT
+# of the roster lines copying the entitlements' amounts, skipping persons already on a roster of the
+# month). Both sides run in a transaction that is rolled back. `monthly_sweep_again` times only a
+# second run of the same month on each side, after an untimed first one: it must create nothing and
+# take no longer.
 
 
-def _sweep_app_once(ctx: BenchContext) -> tuple[int, int, int, int]:
+def _sweep_app_once(ctx: BenchContext) -> tuple[int, ...]:
     from benefits import sweep_services
 
     run = sweep_services.sweep_start(month=_month(ctx), by=None, schedule=False)
@@ -125,10 +126,16 @@ def _sweep_app_once(ctx: BenchContext) -> tuple[int, int, int, int]:
         )
     )
     counts = run.counts
-    return (counts["should_pay"], counts["death_stop"], counts["overpaid"], lines)
+    return (
+        counts["should_pay"],
+        counts["death_stop"],
+        counts["unemployment_stop"],
+        counts["overpaid"],
+        lines,
+    )
 
 
-def _sweep_ref_once(ctx: BenchContext) -> tuple[int, int, int, int]:
+def _sweep_ref_once(ctx: BenchContext) -> tuple[int, ...]:
     from benefits import sweep_services
     from benefits.sweeps import SweepRun, WorkItem, WorkItemKind, WorkItemStatus
 
@@ -156,6 +163,8 @@ def _sweep_ref_once(ctx: BenchContext) -> tuple[int, int, int, int]:
             cursor.execute(*update)
             written = cursor.rowcount
         found.append(written)
+        cursor.execute(*sweep_services.unemployment_stop_update_sql(month=period, by_id=clerk.pk))
+        found.append(cursor.rowcount)
         sql, params = sweep_services.overpaid_sql()
         cursor.execute(
             f"INSERT INTO {item} (kind, status, month, person_id, township_id, entitlement_id, sweep_id,"
@@ -209,14 +218,14 @@ def sweep_setup(ctx: BenchContext) -> None:
     sweep_user()
 
 
-def sweep_app(ctx: BenchContext) -> tuple[int, int, int, int]:
+def sweep_app(ctx: BenchContext) -> tuple[int, ...]:
     with transaction.atomic():
         result = _sweep_app_once(ctx)
         transaction.set_rollback(True)
     return result
 
 
-def sweep_ref(ctx: BenchContext) -> tuple[int, int, int, int]:
+def sweep_ref(ctx: BenchContext) -> tuple[int, ...]:
     with transaction.atomic():
         result = _sweep_ref_once(ctx)
         transaction.set_rollback(True)

@@ -146,6 +146,8 @@ class BenefitEntitlement(ConcurrentTransitionMixin, TimeStamped):
     top_up = models.DecimalField(_("top-up"), default=Decimal("0"), **_MONEY)
     start_month = models.DateField(_("start month"))
     stop_month = models.DateField(_("stop month"), null=True, blank=True)
+    # Unemployment benefit: the months granted from start_month (DOMAIN §3.2); paid no longer.
+    duration_months = models.PositiveSmallIntegerField(_("months granted"), null=True, blank=True)
     stop_reason = models.CharField(
         _("stop reason"), max_length=20, choices=StopReason.choices, blank=True, default=""
     )

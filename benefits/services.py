@@ -29,6 +29,9 @@ from benefits.calculations import (
     resident_pension_amount_sql,
     resident_pension_eligibility,
     resident_pension_rates_sql,
+    unemployment_benefit_amount,
+    unemployment_benefit_duration,
+    unemployment_benefit_eligibility,
 )
 from benefits.calculations.common import add_months, month_start
 from benefits.choices import BenefitProgramme
@@ -246,9 +249,14 @@ def entitlement_apply(
     by: User,
     start_month: dt.date | None = None,
     receiving_at_scheme_start: bool = False,
+    left_involuntarily: bool = False,
+    registered_unemployed: bool = False,
+    carried_over_months: int = 0,
     note: str = "",
 ) -> BenefitEntitlement:
     """A clerk applies for a person's benefit: APPLIED, with the decision's snapshot.
+
+    Unemployment benefit (DOMAIN §3): see _apply_unemployment_benefit.
 
     Resident pension (DOMAIN §1.4, §1.5, §1.6): the person's open resident-pension enrollment
     gives the pooling area; the eligibility rule runs for the start month (default: this month)
@@ -260,9 +268,22 @@ def entitlement_apply(
     from enrollment.models import ContributionRecord, Enrollment, Person, PersonalAccount
 
     _require(by, _ADD, "apply")
+    if programme == BenefitProgramme.UNEMPLOYMENT_BENEFIT:
+        return _apply_unemployment_benefit(
+            person_id=person_id,
+            by=by,
+            start_month=start_month,
+            left_involuntarily=left_involuntarily,
+            registered_unemployed=registered_unemployed,
+            carried_over_months=carried_over_months,
+            note=note,
+        )
     if programme != BenefitProgramme.RESIDENT_PENSION:
         raise InvalidInput(
-            _("Applications are taken for the resident pension; other entitlements are imported."),
+            _(
+                "Applications are taken for the resident pension and the unemployment benefit; "
+                "employee pensions are imported."
+            ),
             field="programme",
         )
     # The person row is locked so two clerks applying at once are decided one at a time.
@@ -317,6 +338,95 @@ def entitlement_apply(
         start_month=month,
         note=note,
         snapshot={"eligibility": decision.snapshot, "amount": calculation.snapshot},
+        applied_by=by,
+    )
+    with pghistory.context(user=by.pk, actor=by.username, step="apply", note=note):
+        entitlement.save()
+    return entitlement
+
+
+def _apply_unemployment_benefit(
+    *,
+    person_id: int,
+    by: User,
+    start_month: dt.date | None,
+    left_involuntarily: bool,
+    registered_unemployed: bool,
+    carried_over_months: int,
+    note: str,
+) -> BenefitEntitlement:
+    """Unemployment benefit (DOMAIN §3): the person's unemployment-insurance enrollment gives the
+    pooling area and its monthly contribution records the months paid; the three conditions of
+    §3.1 (E11 granted; E12 under a year, E13 resigned: refused), no basic pension being drawn
+    (§3.4, E14), the duration from the region's table plus the months left of an earlier claim
+    (§3.2, E11, E15) and the amount from the minimum wage and the 低保 floor (§3.3). The
+    duration is kept on the entitlement: rosters stop paying, and the monthly sweep stops it,
+    when it runs out.
+    """
+    from enrollment.models import ContributionRecord, Enrollment, Person
+
+    if carried_over_months < 0:
+        raise InvalidInput(_("Months carried over cannot be negative."), field="carried_over_months")
+    person = get_visible_or_404(Person.objects.select_for_update(of=("self",)), by, pk=person_id)
+    month = _month(start_month)
+    programme = BenefitProgramme.UNEMPLOYMENT_BENEFIT
+    _refuse_open_entitlement(person.pk, programme)
+    enrollment = (
+        Enrollment.objects.filter(person=person, scheme=Scheme.UNEMPLOYMENT)
+        .order_by("-start_date", "-pk")
+        .first()
+    )
+    if enrollment is None:
+        raise InvalidState(
+            _("Person %(person)s was never insured against unemployment.") % {"person": person.pk},
+            rule="unemployment_benefit.insured",
+            person_ids=[person.pk],
+        )
+    pensions = other_basic_pensions(person.pk)
+    if (
+        BenefitEntitlement.objects.paying()
+        .filter(person=person, programme=BenefitProgramme.RESIDENT_PENSION)
+        .exists()
+    ):
+        pensions = sorted({*pensions, Scheme.RESIDENT_PENSION})
+    if pensions:
+        raise InvalidState(
+            _("Person %(person)s draws a basic pension, which ends unemployment benefit.")
+            % {"person": person.pk},
+            rule="unemployment_benefit.pension_started",
+            person_ids=[person.pk],
+            pensions=pensions,
+        )
+    region = enrollment.pooling_area
+    months_paid = (
+        ContributionRecord.objects.filter(
+            enrollment__person=person, enrollment__scheme=Scheme.UNEMPLOYMENT, period_kind=PeriodKind.MONTH
+        )
+        .values("period_start")
+        .distinct()
+        .count()
+    )
+    decision = unemployment_benefit_eligibility(
+        region=region,
+        on=month,
+        contribution_months=months_paid,
+        left_involuntarily=left_involuntarily,
+        registered_unemployed=registered_unemployed,
+    )
+    decision.raise_if_refused(person_ids=[person.pk])
+    duration = unemployment_benefit_duration(
+        region=region, on=month, contribution_months=months_paid, remaining_months=carried_over_months
+    )
+    amount = unemployment_benefit_amount(region=region, month=month)
+    entitlement = BenefitEntitlement(
+        person=person,
+        programme=programme,
+        region=region,
+        basic=amount.amount,
+        start_month=month,
+        duration_months=duration.months,
+        note=note,
+        snapshot={"eligibility": decision.snapshot, "duration": duration.snapshot, "amount": amount.snapshot},
         applied_by=by,
     )
     with pghistory.context(user=by.pk, actor=by.username, step="apply", note=note):
@@ -647,11 +757,13 @@ def _generation_select(
             {" ".join(joins)}
             WHERE e.programme = %s AND e.status = %s AND e.start_month <= %s
               AND (e.stop_month IS NULL OR e.stop_month > %s)
+              AND (e.duration_months IS NULL
+                   OR %s < e.start_month + make_interval(months => e.duration_months))
               AND (p.bank_account_number <> '' OR p.card_number <> '')
               AND (p.death_date IS NULL OR %s < {death_stop_month_sql("p.death_date", alias="ds")})
               {township_rule}
         """
-        due_params = [period, *params, programme, EntitlementStatus.PAYING, period, period, period]
+        due_params = [period, *params, programme, EntitlementStatus.PAYING, period, period, period, period]
         if township is not None:
             due_params.append(township.pk)
     else:  # no payee this month; failed lines may still wait for re-issue

@@ -10,6 +10,8 @@ For one month, township by township (a chunk is one township, in its own transac
 (b) death_stop: APPROVED, PAYING and SUSPENDED entitlements of persons recorded dead are STOPPED
     from the month the death-month rule gives (general.death.death_month_payable), once that
     month has come.
+(b2) unemployment_stop: unemployment benefit stops when its granted months run out or a basic
+    pension starts (from the pension's first month, E14), whichever comes first (DOMAIN §3.4).
 (c) overpaid: every entitlement stopped on death whose months from the stop month on were paid
     (lines of released rosters not failed at the bank) becomes a WorkItem with those months and
     their sum (§5.4, E9).
@@ -399,6 +401,57 @@ def _death_stop(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[s
         return cursor.rowcount
 
 
+def unemployment_stop_update_sql(
+    *, month: dt.date, by_id: int, persons: tuple[int, int] | None = None
+) -> tuple[str, list[Any]]:
+    """The UPDATE of rule (b2): each open unemployment benefit whose granted months have run out by
+    `month`, or whose person draws a basic pension begun by then, STOPPED from the earlier of the
+    two: the month after the last granted one (duration_exhausted), or the pension's first month,
+    never before the benefit's own start (pension_start; DOMAIN §3.4, E14)."""
+    slice_rule = "AND e.person_id BETWEEN %s AND %s" if persons is not None else ""
+    table = _table(BenefitEntitlement)
+    sql = f"""
+        UPDATE {table} e
+           SET status = %s, stop_month = x.stop_month,
+               stop_reason = CASE WHEN x.pension_stop = x.stop_month THEN %s ELSE %s END,
+               suspended_from = NULL, suspension_reason = '', decided_by_id = %s, updated_at = now()
+          FROM (
+              SELECT u.id, s.pension_stop,
+                     LEAST(CAST(u.start_month + make_interval(months => u.duration_months) AS date),
+                           s.pension_stop) AS stop_month
+                FROM {table} u
+                LEFT JOIN (SELECT person_id, min(start_month) AS first_month FROM {table}
+                            WHERE programme = ANY (%s) AND status = %s GROUP BY person_id) pension
+                  ON pension.person_id = u.person_id
+                -- LEAST and GREATEST skip NULLs: no pension, no pension stop.
+                CROSS JOIN LATERAL (SELECT CASE WHEN pension.first_month IS NOT NULL
+                                           THEN GREATEST(pension.first_month, u.start_month) END
+                                           AS pension_stop) s
+               WHERE u.programme = %s AND u.status = ANY (%s) {slice_rule.replace("e.", "u.")}
+          ) x
+         WHERE x.id = e.id AND x.stop_month <= %s
+    """
+    params: list[Any] = [
+        EntitlementStatus.STOPPED,
+        StopReason.PENSION_START,
+        StopReason.DURATION_EXHAUSTED,
+        by_id,
+        [BenefitProgramme.RESIDENT_PENSION, BenefitProgramme.EMPLOYEE_PENSION],
+        EntitlementStatus.PAYING,
+        BenefitProgramme.UNEMPLOYMENT_BENEFIT,
+        [EntitlementStatus.APPROVED, EntitlementStatus.PAYING, EntitlementStatus.SUSPENDED],
+        *(persons or ()),
+        month,
+    ]
+    return sql, params
+
+
+def _unemployment_stop(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[str, Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(*unemployment_stop_update_sql(month=run.month, by_id=by.pk, persons=persons))
+        return cursor.rowcount
+
+
 def overpaid_sql(*, persons: tuple[int, int] | None = None) -> tuple[str, list[Any]]:
     """The SELECT of rule (c): per entitlement stopped on death without a work item, the months
     from its stop month on that released rosters paid (not failed at the bank), and their sum."""
@@ -495,6 +548,7 @@ def _rosters(run: SweepRun, township_id: int, by: User, cache: dict[str, Any]) -
 _RULES: dict[str, Callable[[SweepRun, int, User, dict[str, Any]], int]] = {
     SweepStep.SHOULD_PAY: _should_pay,
     SweepStep.DEATH_STOP: _death_stop,
+    SweepStep.UNEMPLOYMENT_STOP: _unemployment_stop,
     SweepStep.OVERPAID: _overpaid,
     SweepStep.ROSTERS: _rosters,
 }

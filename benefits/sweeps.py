@@ -36,6 +36,7 @@ class SweepStep(models.TextChoices):
 
     SHOULD_PAY = "should_pay", _("Newly eligible for the resident pension")
     DEATH_STOP = "death_stop", _("Stop entitlements of the dead")
+    UNEMPLOYMENT_STOP = "unemployment_stop", _("Stop unemployment benefit run out or ended by a pension")
     OVERPAID = "overpaid", _("List months paid after a stop on death")
     ROSTERS = "rosters", _("Generate draft rosters")
 

@@ -193,6 +193,7 @@ def test_a_run_shows_status_step_progress_steps_done_counts_who_and_when(api, ca
     assert {step: body["counts"].get(step, 0) for step in body["steps_done"]} == {
         "should_pay": 1,
         "death_stop": 0,
+        "unemployment_stop": 0,
         "overpaid": 0,
         "rosters": 0,
     }

@@ -84,7 +84,13 @@ def test_the_runs_page_shows_each_runs_counts_per_step_and_who_started_it(client
     row = row_of(html, f"run-{run.pk}")
     assert 'data-status="done"' in row and "hx-get" not in row  # an ended run does not poll
     counts = dict(re.findall(r'data-step-count="(\w+)" data-state="done">\s*(\d+)', row))
-    assert counts == {"should_pay": "1", "death_stop": "0", "overpaid": "0", "rosters": "0"}
+    assert counts == {
+        "should_pay": "1",
+        "death_stop": "0",
+        "unemployment_stop": "0",
+        "overpaid": "0",
+        "rosters": "0",
+    }
     assert "2025-06" in row and "checker_ben" in row
 
 

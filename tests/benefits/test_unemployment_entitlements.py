@@ -1,0 +1,222 @@
+"""Unemployment benefit as an entitlement (issue 4 "Benefits"; DOMAIN §3.1–3.4, E11–E15): the clerk
+applies through the service (or the API), the three conditions refuse with their rules, the
+duration and amount come from the parameters, rosters pay only the months granted, and the monthly
+sweep stops the benefit when the months run out or a basic pension starts (E14).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from benefits import services, sweep_services
+from benefits.calculations import unemployment_benefit_amount
+from benefits.choices import BenefitProgramme
+from benefits.entitlements import BenefitEntitlement, EntitlementStatus, StopReason
+from benefits.models import PayoutLine
+from enrollment.choices import EnrollmentStatus, Payer, PeriodKind, Scheme
+from enrollment.models import ContributionRecord, Enrollment
+from socialsec.core.exceptions import InvalidInput, InvalidState
+from tests.benefits.test_calculations_parameters import set_parameter
+from tests.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+UB = BenefitProgramme.UNEMPLOYMENT_BENEFIT
+COUNTY = "360121"
+JAN_2025 = dt.date(2025, 1, 1)
+
+
+@pytest.fixture(autouse=True)
+def nanchang_wages():
+    """The local figures DOMAIN §3.3 leaves to the province (fixtures, not policy)."""
+    set_parameter("general.minimum_wage.monthly", "360100", "1850", unit="yuan_per_month")
+    set_parameter("minimum_living_allowance.standard.urban", "360100", "900", unit="yuan_per_month")
+
+
+def insured(cast, *, months: int, village=None):
+    """A person of the unemployment insurance with `months` monthly contributions up to 2024-12."""
+    person = PersonFactory(village=village or cast.village_a, bank_account_number="6217000011112222333")
+    enrollment = Enrollment.objects.create(
+        person=person,
+        scheme=Scheme.UNEMPLOYMENT,
+        status=EnrollmentStatus.SUSPENDED_CONTRIB,
+        pooling_area=COUNTY,
+        start_date=dt.date(2010, 1, 1),
+        enrolled_by=cast.maker_ann,
+    )
+    ContributionRecord.objects.bulk_create(
+        ContributionRecord(
+            enrollment=enrollment,
+            period_kind=PeriodKind.MONTH,
+            period_start=_months_before_2025(n),
+            base=Decimal(3000),
+            personal_amount=Decimal(15),
+            payer=Payer.EMPLOYER,
+            paid_on=dt.date(2024, 12, 20),
+            recorded_by=cast.maker_ann,
+        )
+        for n in range(months)
+    )
+    return person
+
+
+def _months_before_2025(n: int) -> dt.date:
+    """The n-th month counted back from December 2024 (0: December 2024)."""
+    year, month = divmod(2024 * 12 + 11 - n, 12)
+    return dt.date(year, month + 1, 1)
+
+
+def apply(cast, person, *, involuntary=True, registered=True, carried_over=0, start=JAN_2025):
+    return services.entitlement_apply(
+        person_id=person.pk,
+        programme=UB,
+        start_month=start,
+        left_involuntarily=involuntary,
+        registered_unemployed=registered,
+        carried_over_months=carried_over,
+        by=cast.maker_ann,
+    )
+
+
+def approve(cast, entitlement):
+    services.entitlement_review(entitlement_id=entitlement.pk, by=cast.checker_ben)
+    return services.entitlement_approve(entitlement_id=entitlement.pk, by=cast.checker_ben)
+
+
+def test_e11_seven_years_laid_off_and_registered_get_18_months_at_the_regions_amount(cast):
+    entitlement = apply(cast, insured(cast, months=7 * 12))
+
+    expected = unemployment_benefit_amount(region=COUNTY, month=JAN_2025)
+    assert (entitlement.status, entitlement.duration_months) == (EntitlementStatus.APPLIED, 18)
+    # §3.3: 90% of the minimum wage (1,665), not below the urban 低保 standard (900).
+    assert entitlement.basic == expected.amount == Decimal("1665.00")
+    assert entitlement.snapshot["duration"]["result"]["months"] == 18
+    assert {"eligibility", "duration", "amount"} <= set(entitlement.snapshot)
+
+
+@pytest.mark.parametrize(
+    ("months", "involuntary", "registered", "rule"),
+    [
+        (11, True, True, "unemployment_benefit.minimum_contribution"),  # E12
+        (7 * 12, False, True, "unemployment_benefit.involuntary_separation"),  # E13
+        (7 * 12, True, False, "unemployment_benefit.unemployment_registration"),
+    ],
+)
+def test_e12_e13_an_unmet_condition_is_refused_naming_its_rule(cast, months, involuntary, registered, rule):
+    person = insured(cast, months=months)
+    with pytest.raises(InvalidState) as refused:
+        apply(cast, person, involuntary=involuntary, registered=registered)
+    assert rule in refused.value.details["rules"]
+    assert not BenefitEntitlement.objects.filter(person=person).exists()
+
+
+def test_e15_months_left_of_an_earlier_claim_are_added_to_the_new_ones(cast):
+    # E15: 2 new years give 12 months nationally; 8 left over → 20 (under the 24 maximum).
+    entitlement = apply(cast, insured(cast, months=24), carried_over=8)
+    assert entitlement.duration_months == 20
+
+
+def test_a_person_never_insured_or_drawing_a_pension_is_refused(cast):
+    stranger = PersonFactory(village=cast.village_a)
+    with pytest.raises(InvalidState) as refused:
+        apply(cast, stranger)
+    assert refused.value.details["rule"] == "unemployment_benefit.insured"
+
+    pensioner = insured(cast, months=7 * 12)
+    BenefitEntitlement.objects.create(
+        person=pensioner,
+        programme=BenefitProgramme.EMPLOYEE_PENSION,
+        status=EntitlementStatus.PAYING,
+        region=COUNTY,
+        basic=Decimal(2000),
+        start_month=dt.date(2024, 6, 1),
+    )
+    with pytest.raises(InvalidState) as refused:
+        apply(cast, pensioner)
+    assert refused.value.details["rule"] == "unemployment_benefit.pension_started"
+
+
+def test_carried_over_months_are_never_negative(cast):
+    with pytest.raises(InvalidInput):
+        apply(cast, insured(cast, months=7 * 12), carried_over=-1)
+
+
+def test_rosters_pay_the_granted_months_and_the_sweep_stops_it_when_they_run_out(cast):
+    person = insured(cast, months=24)  # 12 months nationally
+    entitlement = approve(cast, apply(cast, person))
+    assert entitlement.duration_months == 12
+
+    for month, paid in ((dt.date(2025, 12, 1), True), (dt.date(2026, 1, 1), False)):
+        roster = services.roster_generate(
+            programme=UB, month=month, township_id=cast.township_a.pk, by=cast.maker_ann
+        )
+        assert PayoutLine.objects.filter(roster=roster, person=person).exists() is paid
+
+    run = sweep_services.sweep_run(
+        sweep_services.sweep_start(month=dt.date(2026, 1, 1), by=None, schedule=False).pk
+    )
+    entitlement.refresh_from_db()
+    assert (entitlement.status, entitlement.stop_month, entitlement.stop_reason) == (
+        EntitlementStatus.STOPPED,
+        dt.date(2026, 1, 1),
+        StopReason.DURATION_EXHAUSTED,
+    )
+    assert run.counts["unemployment_stop"] == 1
+
+
+def test_e14_a_pension_start_stops_unemployment_benefit_from_the_pensions_first_month(cast):
+    person = insured(cast, months=7 * 12)
+    entitlement = approve(cast, apply(cast, person))
+    services.roster_generate(
+        programme=UB, month=dt.date(2025, 3, 1), township_id=cast.township_a.pk, by=cast.maker_ann
+    )
+    # The province's list: an employee pension from April 2025.
+    BenefitEntitlement.objects.create(
+        person=person,
+        programme=BenefitProgramme.EMPLOYEE_PENSION,
+        status=EntitlementStatus.PAYING,
+        region=COUNTY,
+        basic=Decimal(2100),
+        start_month=dt.date(2025, 4, 1),
+    )
+
+    sweep_services.sweep_run(
+        sweep_services.sweep_start(month=dt.date(2025, 5, 1), by=None, schedule=False).pk
+    )
+
+    entitlement.refresh_from_db()
+    assert (entitlement.status, entitlement.stop_month, entitlement.stop_reason) == (
+        EntitlementStatus.STOPPED,
+        dt.date(2025, 4, 1),
+        StopReason.PENSION_START,
+    )
+    # The sweep's May roster for the township pays the pension, not the benefit.
+    assert not PayoutLine.objects.filter(person=person, programme=UB, period=dt.date(2025, 5, 1)).exists()
+
+
+def test_the_api_takes_the_unemployment_conditions(api, cast):
+    person = insured(cast, months=7 * 12)
+    api.force_authenticate(cast.maker_ann)
+    answer = api.post(
+        "/api/entitlements/",
+        {
+            "person": person.pk,
+            "programme": UB,
+            "start_month": "2025-01",
+            "left_involuntarily": True,
+            "registered_unemployed": True,
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.content
+    assert (answer.data["programme"], answer.data["basic"]) == (UB, "1665.00")
+
+    answer = api.post(
+        "/api/entitlements/",
+        {"person": insured(cast, months=7 * 12).pk, "programme": UB, "start_month": "2025-01"},
+        format="json",
+    )
+    assert answer.status_code == 409
