@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -111,7 +112,9 @@ class EntitlementStatusEdges(StatusEdges):
 S = EntitlementStatus
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+# Written set-based too (the sweep's stops, the province's list, the synthetic county): the row
+# versions are written per statement, from its transition tables.
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), level=pgtrigger.Statement)
 class BenefitEntitlement(ConcurrentTransitionMixin, TimeStamped):
     """A person's entitlement to one programme's monthly benefit (DOMAIN §8.1).
 
