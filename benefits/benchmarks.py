@@ -203,9 +203,12 @@ def _sweep_ref_once(ctx: BenchContext) -> tuple[int, ...]:
                   AND (p.death_date IS NULL OR p.death_date >= %s)
                   AND NOT EXISTS (
                       SELECT 1 FROM {PayoutLine._meta.db_table} l WHERE l.person_id = e.person_id
-                         AND l.period = %s AND l.programme = e.programme AND NOT l.roster_cancelled)
+                         AND l.period = %s AND l.programme = e.programme AND NOT l.roster_cancelled
+                         AND l.bank_status <> %s)
                 """,
-                [roster.pk, period, BankResult.PENDING, programme, EntitlementStatus.PAYING] + [period] * 4,
+                [roster.pk, period, BankResult.PENDING, programme, EntitlementStatus.PAYING]
+                + [period] * 4
+                + [BankResult.FAILED],
             )
             lines += cursor.rowcount
     return (*found, lines)  # type: ignore[return-value]

@@ -651,6 +651,7 @@ def roster_generate(
     by: User,
     note: str = "",
     regions: Collection[str] | None = None,
+    staged: str | None = None,
 ) -> PayoutRoster:
     """The month's DRAFT roster of a programme for a township (None: the county), in one statement.
 
@@ -663,11 +664,15 @@ def roster_generate(
     APPROVED entitlements whose start month has come start PAYING first (one UPDATE).
     A month that already has a roster is refused with its number (409). `regions`: the pooling
     areas of the programme's paying entitlements, when the caller (the monthly sweep, generating
-    every township's roster) has read them already; any superset will do.
+    every township's roster) has read them already; any superset will do. `staged`: the table
+    roster_lines_stage() filled with the county's lines of this programme and month, from which
+    the township's lines are cut (the sweep: one scan of the entitlements for every township).
     """
     period = month_start(month)
 
     def select(township: AdministrativeDivision | None) -> LineSelect:
+        if staged is not None:
+            return _staged_select(staged, township)
         _start_paying_due(programme=programme, period=period, township=township, by=by)
         return _generation_select(programme=programme, period=period, township=township, regions=regions)
 
@@ -704,6 +709,13 @@ def _paying_regions(programme: str, township: AdministrativeDivision | None) -> 
     return sorted(set(regions.values_list("region", flat=True).distinct().order_by()))
 
 
+_LINE_COLUMNS = (
+    "person_id, basic, account, top_up, back_pay, deduction, account_number, bank_name, line_period, "
+    "reissue_of_id, entitlement_id"
+)
+_LINE_ORDER = "ORDER BY village_id, person_id, line_period NULLS FIRST"
+
+
 def _generation_select(
     *,
     programme: str,
@@ -713,6 +725,46 @@ def _generation_select(
 ) -> LineSelect:
     """The month's lines (one per paying entitlement due) and the re-issues (see _reissue_select),
     numbered together by village and person."""
+    rows, params = _generation_rows(programme=programme, period=period, township=township, regions=regions)
+    sql = f"SELECT row_number() OVER ({_LINE_ORDER}), {_LINE_COLUMNS} FROM ({rows}) AS u"
+    return LineSelect(sql=sql, params=params, extra=("entitlement",))
+
+
+def _staged_select(table: str, township: AdministrativeDivision | None) -> LineSelect:
+    if not table.isidentifier():
+        raise ValueError(f"not a table name: {table!r}")
+    where, params = ("WHERE township_id = %s", [township.pk]) if township is not None else ("", [])
+    sql = f"SELECT row_number() OVER ({_LINE_ORDER}), {_LINE_COLUMNS} FROM {table} {where}"
+    return LineSelect(sql=sql, params=params, extra=("entitlement",))
+
+
+def roster_lines_stage(*, programme: str, month: dt.date, by: User, table: str) -> int:
+    """The county's lines of a programme and month, as roster_generate would write them, into the
+    session's temporary `table` (kept until the session ends or the caller drops it), with the
+    township of each; APPROVED entitlements whose month has come start paying first. Returns the
+    rows. For roster_generate(staged=table), township by township (the monthly sweep)."""
+    if not table.isidentifier():
+        raise ValueError(f"not a table name: {table!r}")
+    period = month_start(month)
+    _start_paying_due(programme=programme, period=period, township=None, by=by)
+    rows, params = _generation_rows(programme=programme, period=period, township=None)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {rows}", params)
+        count = cursor.rowcount
+        cursor.execute(f"CREATE INDEX ON {table} (township_id)")
+        cursor.execute(f"ANALYZE {table}")
+    return count
+
+
+def _generation_rows(
+    *,
+    programme: str,
+    period: dt.date,
+    township: AdministrativeDivision | None,
+    regions: Collection[str] | None = None,
+) -> tuple[str, list[Any]]:
+    """The lines due and the re-issues, unnumbered, each with its person's township and village."""
     from enrollment.models import Person
 
     quote = connection.ops.quote_name
@@ -742,7 +794,7 @@ def _generation_select(
         else:
             basic, account, top_up = "e.basic", "e.account", "e.top_up"
         due = f"""
-            SELECT p.village_id, e.person_id, {basic}, {account}, {top_up},
+            SELECT p.township_id, p.village_id, e.person_id, {basic}, {account}, {top_up},
                    CASE WHEN e.backpay_amount > 0 AND e.restored_month <= %s AND NOT EXISTS (
                             SELECT 1 FROM {lines} l
                             WHERE l.person_id = e.person_id AND l.period >= e.restored_month
@@ -768,19 +820,16 @@ def _generation_select(
             due_params.append(township.pk)
     else:  # no payee this month; failed lines may still wait for re-issue
         due = (
-            "SELECT 0::bigint, 0::bigint, 0::numeric, 0::numeric, 0::numeric, 0::numeric, 0::numeric, "
-            "'', '', NULL::date, NULL::bigint, 0::bigint WHERE false"
+            "SELECT 0::bigint, 0::bigint, 0::bigint, 0::numeric, 0::numeric, 0::numeric, 0::numeric, "
+            "0::numeric, '', '', NULL::date, NULL::bigint, 0::bigint WHERE false"
         )
         due_params = []
     sql = f"""
-        SELECT row_number() OVER (ORDER BY u.village_id, u.person_id, u.line_period NULLS FIRST),
-               u.person_id, u.basic, u.account, u.top_up, u.back_pay, u.deduction, u.account_number,
-               u.bank_name, u.line_period, u.reissue_of_id, u.entitlement_id
-        FROM ({due} UNION ALL {reissues})
-             AS u (village_id, person_id, basic, account, top_up, back_pay, deduction, account_number,
-                   bank_name, line_period, reissue_of_id, entitlement_id)
+        SELECT * FROM ({due} UNION ALL {reissues})
+             AS u (township_id, village_id, person_id, basic, account, top_up, back_pay, deduction,
+                   account_number, bank_name, line_period, reissue_of_id, entitlement_id)
     """
-    return LineSelect(sql=sql, params=[*due_params, *reissue_params], extra=("entitlement",))
+    return sql, [*due_params, *reissue_params]
 
 
 def _reissue_select(
@@ -798,7 +847,8 @@ def _reissue_select(
     persons = quote(Person._meta.db_table)
     township_rule = "AND p.township_id = %s" if township is not None else ""
     sql = f"""
-        SELECT p.village_id, f.person_id, f.basic, f.account, f.top_up, f.back_pay, f.deduction,
+        SELECT p.township_id, p.village_id, f.person_id, f.basic, f.account, f.top_up, f.back_pay,
+               f.deduction,
                COALESCE(NULLIF(p.bank_account_number, ''), p.card_number),
                CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
                f.period, f.id, f.entitlement_id

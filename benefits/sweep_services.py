@@ -197,6 +197,8 @@ def _run_steps(run: SweepRun, on_chunk: Callable[[SweepRun], None] | None) -> No
                 run.save(update_fields=["counts", "progress"])
             if on_chunk is not None:
                 on_chunk(run)
+        if "cleanup" in cache:
+            cache["cleanup"](cache)
         run.steps_done = [*run.steps_done, step]
         run.save(update_fields=["steps_done"])
     run.status, run.progress, run.step, run.finished_at = SweepStatus.DONE, 100, "", timezone.now()
@@ -366,7 +368,8 @@ def death_stop_update_sql(
             return None
         death = death_stop_sql(regions=regions, on=month, alias="ds")
     stop = death_stop_month_sql("p.death_date", alias="ds")
-    slice_rule = "AND e.person_id BETWEEN %s AND %s" if persons is not None else ""
+    # The slice on both sides: the dead are found through person_dead, a small partial index.
+    slice_rule = "AND e.person_id BETWEEN %s AND %s AND p.id BETWEEN %s AND %s" if persons is not None else ""
     sql = f"""
         UPDATE {_table(BenefitEntitlement)} e
            SET status = %s, stop_month = {stop}, stop_reason = %s, suspended_from = NULL,
@@ -382,6 +385,7 @@ def death_stop_update_sql(
         *death.params,
         [EntitlementStatus.APPROVED, EntitlementStatus.PAYING, EntitlementStatus.SUSPENDED],
         month,
+        *(persons or ()),
         *(persons or ()),
     ]
     return sql, params
@@ -500,37 +504,38 @@ def _overpaid(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[str
 
 
 def _rosters(run: SweepRun, township_id: int, by: User, cache: dict[str, Any]) -> int:
-    """Rule (d): the month's draft roster of each programme with payees in the township, unless one exists."""
-    from benefits.services import roster_generate
-    from enrollment.models import Person
+    """Rule (d): the month's draft roster of each programme with payees in the township, unless one
+    exists. The county's lines of each programme are staged once (roster_lines_stage: one scan of
+    the entitlements), and each township's roster is cut from them in one INSERT … SELECT."""
+    from benefits.services import roster_generate, roster_lines_stage
 
-    if "due" not in cache:  # which (programme, township) pairs have payees, and which have a roster
+    if "due" not in cache:
+        # The programmes with entitlements due, each staged once; which townships have lines in
+        # each (a failed line waiting for re-issue counts), and which already have their roster.
+        programmes = (
+            BenefitEntitlement.objects.filter(
+                status__in=[EntitlementStatus.PAYING, EntitlementStatus.APPROVED], start_month__lte=run.month
+            )
+            .order_by()
+            .values_list("programme", flat=True)
+            .distinct()
+        )
+        cache["staged"], cache["due"] = {}, set()
+        cache["cleanup"] = _drop_staged_lines
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                SELECT DISTINCT e.programme, p.township_id
-                  FROM {_table(BenefitEntitlement)} e JOIN {_table(Person)} p ON p.id = e.person_id
-                 WHERE e.status = ANY (%s) AND e.start_month <= %s
-                """,
-                [[EntitlementStatus.PAYING, EntitlementStatus.APPROVED], run.month],
-            )
-            cache["due"] = set(cursor.fetchall())
-        cache["regions"] = {
-            programme: sorted(
-                BenefitEntitlement.objects.filter(programme=programme, status=EntitlementStatus.PAYING)
-                .order_by()
-                .values_list("region", flat=True)
-                .distinct()
-            )
-            for programme in {programme for programme, _township in cache["due"]}
-        }
+            for programme in sorted(programmes):
+                table = f"sweep_lines_{programme}"
+                roster_lines_stage(programme=programme, month=run.month, by=by, table=table)
+                cache["staged"][programme] = table
+                cursor.execute(f"SELECT DISTINCT township_id FROM {table}")
+                cache["due"] |= {(programme, township) for (township,) in cursor.fetchall()}
         cache["existing"] = set(
             PayoutRoster.objects.filter(period=run.month, township__isnull=False)
             .exclude(status=RosterStatus.CANCELLED)
             .values_list("programme", "township_id")
         )
     made = 0
-    for programme in sorted(BenefitProgramme.values):  # a handful of programmes, each one INSERT … SELECT
+    for programme in sorted(cache["staged"]):  # a handful of programmes, each one INSERT … SELECT
         if (programme, township_id) not in cache["due"] or (programme, township_id) in cache["existing"]:
             continue
         roster_generate(
@@ -538,11 +543,17 @@ def _rosters(run: SweepRun, township_id: int, by: User, cache: dict[str, Any]) -
             month=run.month,
             township_id=township_id,
             by=by,
-            regions=cache["regions"][programme],
+            staged=cache["staged"][programme],
             note=_("Generated by the monthly sweep of %(month)s.") % {"month": f"{run.month:%Y-%m}"},
         )
         made += 1
     return made
+
+
+def _drop_staged_lines(cache: dict[str, Any]) -> None:
+    with connection.cursor() as cursor:
+        for table in cache.get("staged", {}).values():
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
 
 
 _RULES: dict[str, Callable[[SweepRun, int, User, dict[str, Any]], int]] = {

@@ -399,7 +399,15 @@ class RosterLineBase(models.Model):
     class Meta:
         abstract = True
         default_permissions = ("view",)
-        indexes = [models.Index(fields=["person", "period"], name="%(class)s_person")]
+        indexes = [
+            models.Index(fields=["person", "period"], name="%(class)s_person"),
+            # The few lines the bank refused, waiting for re-issue (roster generation reads them).
+            models.Index(
+                fields=["programme", "period"],
+                condition=Q(bank_status=BankResult.FAILED),
+                name="%(class)s_failed",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["roster", "seq"], name="%(app_label)s_%(class)s_seq"),
             # Issue 4, no double payment: one line per programme, person and month on the rosters that
