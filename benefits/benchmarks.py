@@ -181,10 +181,12 @@ def _sweep_ref_once(ctx: BenchContext) -> tuple[int, ...]:
             .distinct()
         )
         for programme in sorted(programmes):
-            roster, _ = PayoutRoster.objects.get_or_create(
+            roster, created = PayoutRoster.objects.get_or_create(
                 number=f"REF-{programme}-{period:%Y%m}",
                 defaults={"programme": programme, "period": period, "township": None, "created_by": clerk},
             )
+            if not created:  # the month has its roster: nothing to generate (as the sweep skips it)
+                continue
             cursor.execute(
                 f"""
                 INSERT INTO {PayoutLine._meta.db_table} (roster_id, seq, person_id, programme, period, basic,

@@ -32,6 +32,7 @@ from benefits.calculations import (
     unemployment_benefit_amount,
     unemployment_benefit_duration,
     unemployment_benefit_eligibility,
+    unemployment_subsidy_decision,
 )
 from benefits.calculations.common import add_months, month_start
 from benefits.choices import BenefitProgramme
@@ -278,12 +279,18 @@ def entitlement_apply(
             carried_over_months=carried_over_months,
             note=note,
         )
+    if programme == BenefitProgramme.UNEMPLOYMENT_SUBSIDY:
+        return _apply_unemployment_subsidy(
+            person_id=person_id,
+            by=by,
+            start_month=start_month,
+            left_involuntarily=left_involuntarily,
+            registered_unemployed=registered_unemployed,
+            note=note,
+        )
     if programme != BenefitProgramme.RESIDENT_PENSION:
         raise InvalidInput(
-            _(
-                "Applications are taken for the resident pension and the unemployment benefit; "
-                "employee pensions are imported."
-            ),
+            _("Employee pensions are not applied for here: they come from the province's list (imports)."),
             field="programme",
         )
     # The person row is locked so two clerks applying at once are decided one at a time.
@@ -345,31 +352,13 @@ def entitlement_apply(
     return entitlement
 
 
-def _apply_unemployment_benefit(
-    *,
-    person_id: int,
-    by: User,
-    start_month: dt.date | None,
-    left_involuntarily: bool,
-    registered_unemployed: bool,
-    carried_over_months: int,
-    note: str,
-) -> BenefitEntitlement:
-    """Unemployment benefit (DOMAIN §3): the person's unemployment-insurance enrollment gives the
-    pooling area and its monthly contribution records the months paid; the three conditions of
-    §3.1 (E11 granted; E12 under a year, E13 resigned: refused), no basic pension being drawn
-    (§3.4, E14), the duration from the region's table plus the months left of an earlier claim
-    (§3.2, E11, E15) and the amount from the minimum wage and the 低保 floor (§3.3). The
-    duration is kept on the entitlement: rosters stop paying, and the monthly sweep stops it,
-    when it runs out.
-    """
+def _unemployment_case(*, person_id: int, programme: str, by: User) -> tuple[Any, str, int]:
+    """What both unemployment programmes read first: the person (locked, visible), no open
+    entitlement of the programme, an unemployment-insurance enrollment (its pooling area), no basic
+    pension drawn (§3.4, E14), and the months of contributions paid (DOMAIN §3.1)."""
     from enrollment.models import ContributionRecord, Enrollment, Person
 
-    if carried_over_months < 0:
-        raise InvalidInput(_("Months carried over cannot be negative."), field="carried_over_months")
     person = get_visible_or_404(Person.objects.select_for_update(of=("self",)), by, pk=person_id)
-    month = _month(start_month)
-    programme = BenefitProgramme.UNEMPLOYMENT_BENEFIT
     _refuse_open_entitlement(person.pk, programme)
     enrollment = (
         Enrollment.objects.filter(person=person, scheme=Scheme.UNEMPLOYMENT)
@@ -397,7 +386,6 @@ def _apply_unemployment_benefit(
             person_ids=[person.pk],
             pensions=pensions,
         )
-    region = enrollment.pooling_area
     months_paid = (
         ContributionRecord.objects.filter(
             enrollment__person=person, enrollment__scheme=Scheme.UNEMPLOYMENT, period_kind=PeriodKind.MONTH
@@ -406,6 +394,32 @@ def _apply_unemployment_benefit(
         .distinct()
         .count()
     )
+    return person, enrollment.pooling_area, months_paid
+
+
+def _apply_unemployment_benefit(
+    *,
+    person_id: int,
+    by: User,
+    start_month: dt.date | None,
+    left_involuntarily: bool,
+    registered_unemployed: bool,
+    carried_over_months: int,
+    note: str,
+) -> BenefitEntitlement:
+    """Unemployment benefit (DOMAIN §3): the person's unemployment-insurance enrollment gives the
+    pooling area and its monthly contribution records the months paid; the three conditions of
+    §3.1 (E11 granted; E12 under a year, E13 resigned: refused), no basic pension being drawn
+    (§3.4, E14), the duration from the region's table plus the months left of an earlier claim
+    (§3.2, E11, E15) and the amount from the minimum wage and the 低保 floor (§3.3). The
+    duration is kept on the entitlement: rosters stop paying, and the monthly sweep stops it,
+    when it runs out.
+    """
+    if carried_over_months < 0:
+        raise InvalidInput(_("Months carried over cannot be negative."), field="carried_over_months")
+    programme = BenefitProgramme.UNEMPLOYMENT_BENEFIT
+    person, region, months_paid = _unemployment_case(person_id=person_id, programme=programme, by=by)
+    month = _month(start_month)
     decision = unemployment_benefit_eligibility(
         region=region,
         on=month,
@@ -427,6 +441,57 @@ def _apply_unemployment_benefit(
         duration_months=duration.months,
         note=note,
         snapshot={"eligibility": decision.snapshot, "duration": duration.snapshot, "amount": amount.snapshot},
+        applied_by=by,
+    )
+    with pghistory.context(user=by.pk, actor=by.username, step="apply", note=note):
+        entitlement.save()
+    return entitlement
+
+
+def _apply_unemployment_subsidy(
+    *,
+    person_id: int,
+    by: User,
+    start_month: dt.date | None,
+    left_involuntarily: bool,
+    registered_unemployed: bool,
+    note: str,
+) -> BenefitEntitlement:
+    """The temporary unemployment subsidy (DOMAIN §3.5, E12, E13): only while a policy is in force
+    in the start month (parameters with dates), for the registered insured unemployed who receive
+    no unemployment benefit and either used it up or do not qualify; the amount and the months
+    from the local tiers; once where the region says so. What the registry knows is read here: a
+    benefit used up (stopped, duration exhausted), one being received, a subsidy before."""
+    programme = BenefitProgramme.UNEMPLOYMENT_SUBSIDY
+    person, region, months_paid = _unemployment_case(person_id=person_id, programme=programme, by=by)
+    month = _month(start_month)
+    earlier = BenefitEntitlement.objects.filter(person=person)
+    decision = unemployment_subsidy_decision(
+        region=region,
+        month=month,
+        contribution_months=months_paid,
+        left_involuntarily=left_involuntarily,
+        registered_unemployed=registered_unemployed,
+        benefit_exhausted=earlier.filter(
+            programme=BenefitProgramme.UNEMPLOYMENT_BENEFIT, stop_reason=StopReason.DURATION_EXHAUSTED
+        ).exists(),
+        receiving_unemployment_benefit=earlier.open()
+        .filter(programme=BenefitProgramme.UNEMPLOYMENT_BENEFIT)
+        .exists(),
+        received_subsidy_before=earlier.filter(programme=programme)
+        .exclude(status=EntitlementStatus.REJECTED)
+        .exists(),
+    )
+    decision.raise_if_refused(person_ids=[person.pk])
+    entitlement = BenefitEntitlement(
+        person=person,
+        programme=programme,
+        region=region,
+        basic=decision.amount,
+        start_month=month,
+        duration_months=decision.max_months,
+        note=note,
+        snapshot={"decision": decision.snapshot},
         applied_by=by,
     )
     with pghistory.context(user=by.pk, actor=by.username, step="apply", note=note):

@@ -36,14 +36,14 @@ def nanchang_wages():
     set_parameter("minimum_living_allowance.standard.urban", "360100", "900", unit="yuan_per_month")
 
 
-def insured(cast, *, months: int, village=None):
+def insured(cast, *, months: int, village=None, pooling_area: str = COUNTY):
     """A person of the unemployment insurance with `months` monthly contributions up to 2024-12."""
     person = PersonFactory(village=village or cast.village_a, bank_account_number="6217000011112222333")
     enrollment = Enrollment.objects.create(
         person=person,
         scheme=Scheme.UNEMPLOYMENT,
         status=EnrollmentStatus.SUSPENDED_CONTRIB,
-        pooling_area=COUNTY,
+        pooling_area=pooling_area,
         start_date=dt.date(2010, 1, 1),
         enrolled_by=cast.maker_ann,
     )
@@ -220,3 +220,69 @@ def test_the_api_takes_the_unemployment_conditions(api, cast):
         format="json",
     )
     assert answer.status_code == 409
+
+
+# --- The temporary unemployment subsidy (DOMAIN §3.5, E12, E13) ------------------------------------
+
+US = BenefitProgramme.UNEMPLOYMENT_SUBSIDY
+JINAN_DISTRICT = "370102"  # Jinan's subsidy tiers are seeded as local rows (DOMAIN §3.5 [S29])
+SEPT_2022 = dt.date(2022, 9, 1)
+
+
+@pytest.fixture
+def jinan_wages():
+    set_parameter("general.minimum_wage.monthly", "370100", "2000", unit="yuan_per_month")
+    set_parameter("minimum_living_allowance.standard.urban", "370100", "1000", unit="yuan_per_month")
+
+
+def apply_subsidy(cast, person, *, involuntary=True, start=SEPT_2022):
+    return services.entitlement_apply(
+        person_id=person.pk,
+        programme=US,
+        start_month=start,
+        left_involuntarily=involuntary,
+        registered_unemployed=True,
+        by=cast.maker_ann,
+    )
+
+
+@pytest.mark.usefixtures("jinan_wages")
+@pytest.mark.parametrize(
+    ("months", "involuntary", "amount"),
+    [(11, True, Decimal("500.00")), (36, False, Decimal("800.00"))],  # E12, E13 in Jinan
+)
+def test_e12_e13_the_subsidy_while_a_policy_is_in_force_at_the_local_tier(cast, months, involuntary, amount):
+    person = insured(cast, months=months, pooling_area=JINAN_DISTRICT)
+    entitlement = apply_subsidy(cast, person, involuntary=involuntary)
+    assert (entitlement.programme, entitlement.basic, entitlement.duration_months) == (US, amount, 6)
+    assert entitlement.snapshot["decision"]["result"]["eligible"] is True
+
+
+@pytest.mark.usefixtures("jinan_wages")
+def test_no_subsidy_outside_the_policys_dates_and_never_twice(cast):
+    person = insured(cast, months=11, pooling_area=JINAN_DISTRICT)
+    with pytest.raises(InvalidState) as refused:
+        apply_subsidy(cast, person, start=dt.date(2023, 6, 1))
+    assert refused.value.details["rule"] == "unemployment_subsidy.not_in_force"
+
+    first = apply_subsidy(cast, person)
+    services.entitlement_review(entitlement_id=first.pk, by=cast.checker_ben)
+    services.entitlement_approve(entitlement_id=first.pk, by=cast.checker_ben)
+    # Stopped (the months ran out), it still counts as received: the subsidy is paid once.
+    BenefitEntitlement.objects.filter(pk=first.pk).update(
+        status=EntitlementStatus.STOPPED,
+        stop_month=dt.date(2023, 3, 1),
+        stop_reason=StopReason.DURATION_EXHAUSTED,
+    )
+    with pytest.raises(InvalidState) as refused:
+        apply_subsidy(cast, person, start=dt.date(2022, 12, 1))
+    assert "unemployment_subsidy.once_only" in refused.value.details["rules"]
+
+
+def test_an_employee_pension_is_not_applied_for(cast):
+    with pytest.raises(InvalidInput):
+        services.entitlement_apply(
+            person_id=insured(cast, months=12).pk,
+            programme=BenefitProgramme.EMPLOYEE_PENSION,
+            by=cast.maker_ann,
+        )
