@@ -509,10 +509,9 @@ def _rosters(run: SweepRun, township_id: int, by: User, cache: dict[str, Any]) -
     the entitlements), and each township's roster is cut from them in one INSERT … SELECT."""
     from benefits.services import roster_generate, roster_lines_stage
 
-    if "due" not in cache:
-        # The programmes with entitlements due, each staged once; which townships have lines in
-        # each (a failed line waiting for re-issue counts), and which already have their roster.
-        programmes = (
+    if "programmes" not in cache:
+        # The programmes with entitlements due, and the townships that have their roster already.
+        cache["programmes"] = sorted(
             BenefitEntitlement.objects.filter(
                 status__in=[EntitlementStatus.PAYING, EntitlementStatus.APPROVED], start_month__lte=run.month
             )
@@ -520,23 +519,25 @@ def _rosters(run: SweepRun, township_id: int, by: User, cache: dict[str, Any]) -
             .values_list("programme", flat=True)
             .distinct()
         )
-        cache["staged"], cache["due"] = {}, set()
-        cache["cleanup"] = _drop_staged_lines
-        with connection.cursor() as cursor:
-            for programme in sorted(programmes):
-                table = f"sweep_lines_{programme}"
-                roster_lines_stage(programme=programme, month=run.month, by=by, table=table)
-                cache["staged"][programme] = table
-                cursor.execute(f"SELECT DISTINCT township_id FROM {table}")
-                cache["due"] |= {(programme, township) for (township,) in cursor.fetchall()}
         cache["existing"] = set(
             PayoutRoster.objects.filter(period=run.month, township__isnull=False)
             .exclude(status=RosterStatus.CANCELLED)
             .values_list("programme", "township_id")
         )
+        cache["staged"], cache["due"] = {}, set()
+        cache["cleanup"] = _drop_staged_lines
     made = 0
-    for programme in sorted(cache["staged"]):  # a handful of programmes, each one INSERT … SELECT
-        if (programme, township_id) not in cache["due"] or (programme, township_id) in cache["existing"]:
+    for programme in cache["programmes"]:  # a handful of programmes, each one INSERT … SELECT
+        if (programme, township_id) in cache["existing"]:
+            continue  # a second run of the month stages nothing
+        if programme not in cache["staged"]:  # once per programme: which townships have lines
+            table = f"sweep_lines_{programme}"
+            roster_lines_stage(programme=programme, month=run.month, by=by, table=table)
+            cache["staged"][programme] = table
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT DISTINCT township_id FROM {table}")
+                cache["due"] |= {(programme, township) for (township,) in cursor.fetchall()}
+        if (programme, township_id) not in cache["due"]:
             continue
         roster_generate(
             programme=programme,
