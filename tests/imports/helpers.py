@@ -3,9 +3,12 @@ from __future__ import annotations
 from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 
+from socialsec.core.exceptions import InvalidState
 from socialsec.imports import services
+from socialsec.imports.choices import ImportStatus
 from socialsec.imports.models import ImportBatch
 
 
@@ -71,3 +74,22 @@ def post_upload(api, user, kind: str, path: Path, township):
         return api.as_user(user).post(
             "/api/imports/", {"kind": kind, "township": township.pk, "file": handle}, format="multipart"
         )
+
+
+def assert_the_one_bad_row_is_named(
+    batch: ImportBatch, bad: list, column: str, code: str, header: list, clerk
+):
+    """A file of a title row, a header, two good rows, the bad one (file row 5) and two more good:
+    rejected, the bad row alone named with its column, the cell as the clerk wrote it (a number cell
+    as the spreadsheet held it, its last digits already lost), and the batch cannot be confirmed."""
+    assert batch.status == ImportStatus.REJECTED
+    assert (batch.rows_total, batch.rows_invalid, batch.rows_valid) == (5, 1, 4)
+    assert [(row, col, err) for row, col, _value, err in errors_of(batch)] == [(5, column, code)]
+    value = errors_of(batch)[0][2]
+    cell = bad[header.index(column)]
+    if isinstance(cell, str):
+        assert value == cell
+    else:
+        assert value.startswith("36012119600315") and len(value) == 18
+    with pytest.raises(InvalidState):
+        services.import_confirm(batch_id=batch.pk, by=clerk)
