@@ -170,22 +170,29 @@ def _stage_candidates(
     Excluded on top of the candidates query: a proxy payment already recorded for the year on any
     enrollment of the person, or a line for the year on a roster that counts (not cancelled, not
     failed at the bank); the lines' paid_once index refuses the latter anyway.
+
+    Added: the lines of earlier years that the bank refused on a settled roster of the township,
+    re-issued once and by reference (issue 4, DOMAIN §8.3) with their year, amount and grade, once
+    the person's account differs from the refused one, and while that year has no proxy payment
+    recorded nor another line that counts. Their contribution is recorded for their own year.
     """
     quote = connection.ops.quote_name
     person_table = quote(Person._meta.db_table)
     records, enrollments = quote(ContributionRecord._meta.db_table), quote(Enrollment._meta.db_table)
     lines = quote(ProxyPaymentLine._meta.db_table)
+    rosters_table = quote(ProxyPaymentRoster._meta.db_table)
     township_rule = "AND p.township_id = %s" if township is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")  # a second generation in one transaction
         cursor.execute(
             f"""
             CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS
-            SELECT c.enrollment_id, c.person_id, c.region_code, c.category, c.share,
+            SELECT c.enrollment_id, c.person_id, c.category, c.share,
                    c.proxy_payment_amount, c.grade, c.government_subsidy, p.village_id,
                    COALESCE(NULLIF(p.bank_account_number, ''), NULLIF(p.card_number, ''), '')
                        AS account_number,
-                   CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END AS bank_name
+                   CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END AS bank_name,
+                   NULL::date AS line_period, NULL::bigint AS reissue_of_id
               FROM ({query.sql}) c
               JOIN {person_table} p ON p.id = c.person_id
              WHERE true {township_rule}
@@ -196,6 +203,29 @@ def _stage_candidates(
                    SELECT 1 FROM {lines} l
                     WHERE l.person_id = c.person_id AND l.programme = %s AND l.period = %s
                       AND NOT l.roster_cancelled AND l.bank_status <> %s)
+            UNION ALL
+            SELECT f.enrollment_id, f.person_id, f.category, f.share, f.basic, f.grade,
+                   f.government_subsidy, p.village_id,
+                   COALESCE(NULLIF(p.bank_account_number, ''), NULLIF(p.card_number, ''), ''),
+                   CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
+                   f.period, f.id
+              FROM {lines} f
+              JOIN {rosters_table} r ON r.id = f.roster_id
+              JOIN {person_table} p ON p.id = f.person_id
+             WHERE f.bank_status = %s AND NOT f.roster_cancelled AND f.period < %s
+               AND r.status = ANY (%s) {township_rule}
+               AND COALESCE(NULLIF(p.bank_account_number, ''), NULLIF(p.card_number, ''), '')
+                   NOT IN ('', f.account_number)
+               AND NOT EXISTS (SELECT 1 FROM {lines} again
+                                WHERE again.reissue_of_id = f.id AND NOT again.roster_cancelled)
+               AND NOT EXISTS (SELECT 1 FROM {lines} paid
+                                WHERE paid.person_id = f.person_id AND paid.programme = f.programme
+                                  AND paid.period = f.period AND NOT paid.roster_cancelled
+                                  AND paid.bank_status <> %s)
+               AND NOT EXISTS (
+                   SELECT 1 FROM {records} rec JOIN {enrollments} e ON e.id = rec.enrollment_id
+                    WHERE e.person_id = f.person_id AND rec.period_start = f.period
+                      AND rec.proxy_payment_amount > 0)
             """,
             [
                 *query.params,
@@ -203,6 +233,11 @@ def _stage_candidates(
                 period,
                 PROGRAMME,
                 period,
+                BankResult.FAILED,
+                BankResult.FAILED,
+                period,
+                list(SETTLED_STATUSES),
+                *([township.pk] if township is not None else []),
                 BankResult.FAILED,
             ],
         )
@@ -230,10 +265,11 @@ def _insert_lines(roster: ProxyPaymentRoster) -> int:
                 deduction, net, account_number, bank_name, roster_cancelled, bank_status, bank_message,
                 reissue_of_id, enrollment_id, category, share, grade, government_subsidy
             )
-            SELECT %s, row_number() OVER (ORDER BY s.village_id, s.person_id), s.person_id, %s, %s,
+            SELECT %s, row_number() OVER (ORDER BY s.village_id, s.person_id, s.line_period NULLS FIRST),
+                   s.person_id, %s, COALESCE(s.line_period, %s),
                    s.proxy_payment_amount, 0, 0, 0, 0, s.proxy_payment_amount, s.account_number,
-                   s.bank_name, false, %s, '', NULL, s.enrollment_id, s.category, s.share, s.grade,
-                   s.government_subsidy
+                   s.bank_name, false, %s, '', s.reissue_of_id, s.enrollment_id, s.category, s.share,
+                   s.grade, s.government_subsidy
               FROM {_STAGE} s
              WHERE s.account_number <> ''
             """,
@@ -286,12 +322,14 @@ class ProxyPaymentRecorded:
 def proxy_payment_contributions_record(*, roster_id: int) -> ProxyPaymentRecorded:
     """One contribution record per paid line of a settled roster, and the accounts credited.
 
-    Record: a year (1 January of the roster's year) at the line's grade, the proxy payment the
+    Record: a year (the line's: 1 January of the roster's year, or of the year a re-issued line
+    pays) at the line's grade, the proxy payment the
     line's amount, the person's part the grade less it (DOMAIN §1.3: part or all of the grade),
-    the government subsidy of the line unless the year is paid after it ended (§1.2 late
-    back-payment: none), payer government, funding source the group and the roster number,
-    paid on the day the receipt was recorded, recorded by who recorded it, parameters used those
-    the roster was generated with. Nothing for a roster not settled (409). Idempotent.
+    the government subsidy of the line unless its year is paid after it ended (§1.2 late
+    back-payment: none; a re-issued line of an earlier year always is), payer government, funding
+    source the group and the roster number, paid on the day the receipt was recorded, recorded by
+    who recorded it, parameters used those its roster was generated with (a re-issued line's: the
+    roster of the line it re-issues). Nothing for a roster not settled (409). Idempotent.
     """
     roster = ProxyPaymentRoster.objects.select_for_update(of=("self",)).get(pk=roster_id)
     if roster.status not in SETTLED_STATUSES:
@@ -302,10 +340,10 @@ def proxy_payment_contributions_record(*, roster_id: int) -> ProxyPaymentRecorde
             status=roster.status,
         )
     paid_on = timezone.localdate(roster.settled_at)
-    is_backpay = paid_on > dt.date(roster.period.year, 12, 31)
     quote = connection.ops.quote_name
     records, accounts = quote(ContributionRecord._meta.db_table), quote(PersonalAccount._meta.db_table)
     lines, enrollments = quote(ProxyPaymentLine._meta.db_table), quote(Enrollment._meta.db_table)
+    rosters_table = quote(ProxyPaymentRoster._meta.db_table)
     context = pghistory.context(
         user=roster.settled_by_id, action="proxy_payment_contributions", roster=roster.number
     )
@@ -320,10 +358,17 @@ def proxy_payment_contributions_record(*, roster_id: int) -> ProxyPaymentRecorde
                     is_backpay, payer, paid_on, parameters_used, recorded_by_id, created_at, updated_at
                 )
                 SELECT l.enrollment_id, %(year_kind)s, l.period, l.grade, NULL, l.grade - l.net, 0,
-                       CASE WHEN %(backpay)s THEN 0 ELSE l.government_subsidy END, l.net,
-                       left(l.category || ' ' || %(number)s, 100), %(backpay)s, %(payer)s, %(paid_on)s,
-                       COALESCE(%(parameters)s::jsonb -> e.pooling_area, '[]'::jsonb), %(by)s, now(), now()
+                       CASE WHEN late.backpay THEN 0 ELSE l.government_subsidy END, l.net,
+                       left(l.category || ' ' || %(number)s, 100), late.backpay, %(payer)s, %(paid_on)s,
+                       COALESCE(COALESCE(earlier.parameters_used, %(parameters)s::jsonb) -> e.pooling_area,
+                                '[]'::jsonb),
+                       %(by)s, now(), now()
                   FROM {lines} l JOIN {enrollments} e ON e.id = l.enrollment_id
+                  LEFT JOIN {lines} reissued ON reissued.id = l.reissue_of_id
+                  LEFT JOIN {rosters_table} earlier ON earlier.id = reissued.roster_id
+                 CROSS JOIN LATERAL (
+                     SELECT %(paid_on)s::date > make_date(EXTRACT(YEAR FROM l.period)::int, 12, 31) AS backpay
+                 ) late
                  WHERE l.roster_id = %(roster)s AND l.bank_status = %(paid)s
                  ORDER BY l.seq
                 ON CONFLICT (enrollment_id, period_start) DO NOTHING
@@ -350,7 +395,6 @@ def proxy_payment_contributions_record(*, roster_id: int) -> ProxyPaymentRecorde
             """,
             {
                 "year_kind": PeriodKind.YEAR.value,
-                "backpay": is_backpay,
                 "number": roster.number,
                 "payer": Payer.GOVERNMENT.value,
                 "paid_on": paid_on,

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from enrollment.choices import CategorySource, EnrollmentStatus, Payer, PeriodKind, Scheme, SpecialGroup
-from enrollment.models import ContributionRecord, Enrollment, PersonalAccount, PersonCategory
+from enrollment.models import ContributionRecord, Enrollment, Person, PersonalAccount, PersonCategory
 from enrollment.proxy_payment import ProxyPaymentRoster
 from enrollment.proxy_payment_services import (
     proxy_payment_contributions_record,
@@ -448,3 +448,44 @@ def test_a_receipt_recorded_through_the_shared_service_makes_the_records_after_c
         )
     assert record(county["e2"]).proxy_payment_amount == Decimal(100)
     assert account(county["e2"]).balance == Decimal(130)
+
+
+# --- Re-issue of a line the bank refused (issue 4 "Payment"; DOMAIN §8.3, §1.2) ----------------------
+
+
+def test_a_refused_line_is_reissued_once_on_the_next_years_roster_after_the_account_is_corrected(
+    cast, county
+):
+    last_year = generate(cast, year=YEAR - 1).roster
+    refused = last_year.lines.get(person=county["e3"])
+    pay(cast, last_year, failed_seqs=[refused.seq])
+    refused.refresh_from_db()
+
+    # The refused account is still on record: nothing to re-issue yet.
+    draft = generate(cast).roster
+    assert not draft.lines.filter(reissue_of__isnull=False).exists()
+    proxy_payment_roster_take_step(roster_id=draft.pk, step="cancel", by=cast.maker_ann, note="账户待更正")
+
+    Person.objects.filter(pk=county["e3"].pk).update(bank_account_number="6217000000000777666")
+    roster = generate(cast).roster
+    reissue = roster.lines.get(reissue_of=refused)
+    assert (reissue.period, reissue.net, reissue.account_number) == (
+        dt.date(YEAR - 1, 1, 1),
+        refused.net,
+        "6217000000000777666",
+    )
+    assert roster.lines.filter(person=county["e3"], period=dt.date(YEAR, 1, 1)).exists()  # this year too
+    assert roster.total_persons == roster.lines.count()
+
+    pay(cast, roster)
+    # Last year's contribution, recorded for last year, late: without the government subsidy (§1.2).
+    late = record(county["e3"], YEAR - 1)
+    assert (late.is_backpay, late.government_subsidy, late.proxy_payment_amount) == (
+        True,
+        Decimal(0),
+        refused.net,
+    )
+    assert not record(county["e3"]).is_backpay
+    # Once only: next year's roster re-issues nothing.
+    following = generate(cast, year=YEAR + 1).roster
+    assert not following.lines.filter(reissue_of__isnull=False).exists()
