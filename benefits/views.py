@@ -32,12 +32,15 @@ from socialsec.core.exceptions import InvalidInput, InvalidState
 from socialsec.core.models import AdministrativeDivision
 from socialsec.core.scoping import assigned_township_ids, can_see_whole_county, get_visible_or_404
 from socialsec.core.views import township_scoped
-from socialsec.lib.masking import mask_bank_account
 from socialsec.lib.months import parse_month
-from socialsec.lib.resident_id import mask_resident_id
 from socialsec.rosters.choices import RosterStatus, RosterStep
-from socialsec.rosters.selectors import ROSTER_RELATED, available_steps, roster_timeline
-from socialsec.rosters.workflow import POSTS
+from socialsec.rosters.selectors import (
+    ROSTER_RELATED,
+    available_steps,
+    line_page,
+    roster_signatures,
+    roster_timeline,
+)
 
 PAGE_SIZE = 50
 LINE_PAGE_SIZE = 50
@@ -164,34 +167,9 @@ def roster_list(request: HttpRequest) -> HttpResponse:
 # --- The roster page -----------------------------------------------------------------------------------
 
 
-def _signatures(roster: PayoutRoster) -> list[dict[str, Any]]:
-    return [
-        {
-            "post": post.name,
-            "label": post.label,
-            "by": getattr(roster, post.by_field),
-            "at": getattr(roster, post.at_field),
-        }
-        for post in POSTS
-    ]
-
-
 def _lines_context(roster: PayoutRoster, after: int | None) -> dict[str, Any]:
-    lines = list(selectors.payout_roster_lines(roster, after=after)[: LINE_PAGE_SIZE + 1])
-    shown = lines[:LINE_PAGE_SIZE]
-    return {
-        "roster": roster,
-        "lines": [
-            {
-                "line": line,
-                "id_number_masked": mask_resident_id(line.person.id_number),
-                "account_number_masked": mask_bank_account(line.account_number),
-            }
-            for line in shown
-        ],
-        "lines_after": after,
-        "lines_next_after": shown[-1].seq if len(lines) > LINE_PAGE_SIZE else None,
-    }
+    rows, next_after = line_page(selectors.payout_roster_lines(roster, after=after), size=LINE_PAGE_SIZE)
+    return {"roster": roster, "lines": rows, "lines_after": after, "lines_next_after": next_after}
 
 
 def _roster_context(
@@ -202,7 +180,7 @@ def _roster_context(
     return {
         **_lines_context(roster, None),
         **views_finance.finance_context(roster, request.user, available),
-        "signatures": _signatures(roster),
+        "signatures": roster_signatures(roster),
         "timeline": roster_timeline(roster),
         "actions": [
             {

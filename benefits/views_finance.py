@@ -12,8 +12,6 @@ Refusals other than a bad file reach DomainErrorMiddleware and render as the pro
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -32,15 +30,12 @@ from enrollment.forms import BootstrapForm
 from socialsec.core.exceptions import InvalidInput, NotVisible
 from socialsec.core.scoping import get_visible_or_404
 from socialsec.core.views import township_scoped
-from socialsec.lib.masking import mask_bank_account
-from socialsec.lib.resident_id import mask_resident_id
 from socialsec.rosters import exports, receipts
 from socialsec.rosters.choices import SETTLED_STATUSES, BankResult, RosterStatus, RosterStep
-from socialsec.rosters.selectors import ROSTER_RELATED
+from socialsec.rosters.selectors import ROSTER_RELATED, line_page
 
 RECEIPT_PERMISSION = "benefits.record_bank_receipt_payoutroster"
 FAILED_PAGE_SIZE = 50
-BANK_FILE_FORMATS = ("csv", "xlsx")
 
 
 class ReceiptForm(BootstrapForm):
@@ -56,25 +51,9 @@ class ReceiptForm(BootstrapForm):
 
 def failed_lines_context(roster: PayoutRoster, after: int | None) -> dict[str, Any]:
     """A keyset page of the lines the bank refused, with the bank's message (E22 step 5): one query."""
-    lines = list(
-        selectors.payout_roster_lines(roster, after=after).filter(bank_status=BankResult.FAILED)[
-            : FAILED_PAGE_SIZE + 1
-        ]
-    )
-    shown = lines[:FAILED_PAGE_SIZE]
-    return {
-        "roster": roster,
-        "failed_lines": [
-            {
-                "line": line,
-                "id_number_masked": mask_resident_id(line.person.id_number),
-                "account_number_masked": mask_bank_account(line.account_number),
-            }
-            for line in shown
-        ],
-        "failed_after": after,
-        "failed_next_after": shown[-1].seq if len(lines) > FAILED_PAGE_SIZE else None,
-    }
+    failed = selectors.payout_roster_lines(roster, after=after).filter(bank_status=BankResult.FAILED)
+    rows, next_after = line_page(failed, size=FAILED_PAGE_SIZE)
+    return {"roster": roster, "failed_lines": rows, "failed_after": after, "failed_next_after": next_after}
 
 
 def finance_context(roster: PayoutRoster, user: Any, steps: list[str]) -> dict[str, Any]:
@@ -86,7 +65,7 @@ def finance_context(roster: PayoutRoster, user: Any, steps: list[str]) -> dict[s
     """
     context: dict[str, Any] = {
         "bank_file": roster.prepared_by_id is not None and exports.may_download_bank_file(PayoutRoster, user),
-        "bank_file_in_background": roster.total_persons > exports.inline_xlsx_limit(),
+        "bank_file_in_background": exports.xlsx_in_background(roster),
         "receipt_form": ReceiptForm() if RosterStep.BANK_RECEIPT in steps else None,
     }
     if roster.status == RosterStatus.PARTIALLY_PAID:
@@ -95,13 +74,6 @@ def finance_context(roster: PayoutRoster, user: Any, steps: list[str]) -> dict[s
 
 
 # --- The bank file -------------------------------------------------------------------------------------
-
-
-def _bank_file_format(request: HttpRequest) -> str:
-    format_ = request.GET.get("format", "csv")
-    if format_ not in BANK_FILE_FORMATS:
-        raise InvalidInput(_("Choose the format csv or xlsx."), field="format", value=format_)
-    return format_
 
 
 @township_scoped  # exports.bank_file_roster reads through get_visible_or_404
@@ -113,9 +85,9 @@ def bank_file(request: HttpRequest, pk: int) -> HttpResponse:
     A roster longer than the inline limit gets its xlsx from a Celery task: the page of that
     export follows (nothing is delivered, so nothing is recorded yet).
     """
-    format_ = _bank_file_format(request)
+    format_ = exports.bank_file_format(request.GET.get("format"))
     roster = exports.bank_file_roster(model=PayoutRoster, roster_id=pk, by=request.user)
-    if format_ == "xlsx" and roster.total_persons > exports.inline_xlsx_limit():
+    if format_ == "xlsx" and exports.xlsx_in_background(roster):
         token = exports.start_export(model=PayoutRoster, roster=roster, kind="bank")
         return redirect("benefits:bank_file_export", pk=roster.pk, token=token)
     return exports.bank_file_response(roster, format_=format_, by=request.user)
@@ -141,15 +113,6 @@ def bank_file_export(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 
 
 # --- The bank's receipt --------------------------------------------------------------------------------
-
-
-def _receipt_results(roster: PayoutRoster, upload: Any) -> list[services.BankLineResult]:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "receipt"
-        with open(path, "wb") as handle:
-            for chunk in upload.chunks():
-                handle.write(chunk)
-        return receipts.receipt_results(roster=roster, path=path)
 
 
 def _settled_message(roster: PayoutRoster, repeated: bool) -> tuple[int, str]:
@@ -189,7 +152,7 @@ def bank_receipt(request: HttpRequest, pk: int) -> HttpResponse:
         # Settled before this upload: the service then accepts only the same receipt, as a no-op.
         repeated = roster.status in SETTLED_STATUSES
         try:
-            results = _receipt_results(roster, form.cleaned_data["file"])
+            results = receipts.receipt_results_from_upload(roster=roster, upload=form.cleaned_data["file"])
             settled = services.payout_roster_record_bank_receipt(
                 roster_id=roster.pk, results=results, by=request.user, note=form.cleaned_data["note"]
             )

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 from benefits.models import PayoutRoster
 from socialsec.core.views import township_scoped
 from socialsec.rosters import exports
-from socialsec.rosters.selectors import ROSTER_RELATED
+from socialsec.rosters.selectors import ROSTER_RELATED, roster_signatures
 
 
 @township_scoped
@@ -37,7 +37,7 @@ def roster_print(request: HttpRequest, pk: int) -> HttpResponse:
         "header": exports.roster_header(roster),
         "columns": [str(label) for label in exports.PRINT_COLUMNS],
         "rows": [exports.print_row(line, full_ids=full_ids) for line in exports.print_lines(roster)],
-        "signatures": exports.signatures(roster),
+        "signatures": roster_signatures(roster),
         "full_ids": full_ids,
         "county_name": settings.COUNTY_NAME,
     }

@@ -146,8 +146,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "benefits/sweep_run_list.html", _runs_context(request, form), status=400)
     month = form.cleaned_data["month"]
-    running_before = SweepRun.objects.filter(month=month, status=SweepStatus.RUNNING).exists()
-    run = sweep_services.sweep_start(month=month, by=request.user)
+    run, running_before = sweep_services.sweep_start_or_join(month=month, by=request.user)
     if running_before:
         messages.info(request, _("The sweep of %(month)s is running already.") % {"month": f"{month:%Y-%m}"})
     else:

@@ -25,7 +25,6 @@ from socialsec.lib.resident_id import mask_resident_id
 from socialsec.rosters import selectors
 from socialsec.rosters.choices import BankResult, RosterStatus, RosterStep
 from socialsec.rosters.models import RosterBase
-from socialsec.rosters.workflow import POSTS
 
 # --- Output --------------------------------------------------------------------------------------------
 
@@ -109,17 +108,7 @@ class RosterOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(PostSerializer(many=True))
     def get_posts(self, roster: RosterBase) -> list[dict[str, Any]]:
-        return [
-            PostSerializer(
-                {
-                    "post": post.name,
-                    "label": str(post.label),
-                    "by": getattr(roster, post.by_field),
-                    "at": getattr(roster, post.at_field),
-                }
-            ).data
-            for post in POSTS
-        ]
+        return PostSerializer(selectors.roster_signatures(roster), many=True).data
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=RosterStep.choices)))
     def get_actions(self, roster: RosterBase) -> list[str]:

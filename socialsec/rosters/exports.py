@@ -23,7 +23,6 @@ import re
 import secrets
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,21 +32,21 @@ from celery import shared_task
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from socialsec.core.exceptions import InvalidState, NotPermitted, NotVisible
+from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted, NotVisible
 from socialsec.core.scoping import get_visible_or_404
 from socialsec.lib.masking import mask_bank_account
 from socialsec.lib.resident_id import mask_resident_id
-from socialsec.lib.spreadsheets import neutralize
+from socialsec.lib.spreadsheets import neutralize, write_workbook
 from socialsec.rosters import workflow
 from socialsec.rosters.choices import RosterStatus
+from socialsec.rosters.selectors import ROSTER_RELATED, roster_signatures
 
 if TYPE_CHECKING:
-    from django.http import HttpResponse
-
     from socialsec.core.models import User
     from socialsec.rosters.models import RosterBase
 
@@ -59,6 +58,8 @@ BANK_FILE_DOWNLOAD = "bank_file_download"
 ROSTER_PRINT_FULL_IDS = "roster_print_full_ids"
 # A roster is printed once it carries the digest taken at submit.
 PRINTABLE_STATUSES = tuple(s for s in RosterStatus if s not in (RosterStatus.DRAFT, RosterStatus.CANCELLED))
+BANK_FILE_FORMATS = ("csv", "xlsx")
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_KINDS = ("bank", "roster")
 EXPORT_DIR = "roster_exports"
 _TOKEN = re.compile(r"^(bank|roster)-[0-9a-f]{32}$")
@@ -80,6 +81,19 @@ BANK_FILE_COLUMNS = (
 def inline_xlsx_limit() -> int:
     """Rosters with more lines than this get their xlsx from a Celery task (202 and a status URL)."""
     return int(getattr(settings, "ROSTER_XLSX_INLINE_MAX_LINES", 5000))
+
+
+def xlsx_in_background(roster: RosterBase) -> bool:
+    """Whether the roster's xlsx (bank file or printable roster) is built by a Celery task (start_export)."""
+    return roster.total_persons > inline_xlsx_limit()
+
+
+def bank_file_format(value: str | None) -> str:
+    """The bank file's format asked for (csv when none); another one is 400 naming the two there are."""
+    format_ = value or "csv"
+    if format_ not in BANK_FILE_FORMATS:
+        raise InvalidInput(_("Choose the format csv or xlsx."), field="format", value=format_)
+    return format_
 
 
 # --- Who may fetch what ----------------------------------------------------------------------------------
@@ -223,35 +237,18 @@ def _rows(sql: str, params: Sequence[Any], chunk: int = 5000) -> Iterator[tuple[
 
 
 def write_bank_file_xlsx(roster: RosterBase, path: str | Path) -> None:
-    from socialsec.lib.spreadsheets import write_workbook
-
     sql, params = bank_file_query(roster)
     write_workbook(
         path, bank_file_header(), _rows(sql, params), sheet_name=roster.bank_batch or roster.number
     )
 
 
-# --- The printable roster (花名册) --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Signature:
-    label: str
-    name: str
-    at: dt.datetime | None
-
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 def bank_file_response(roster: RosterBase, *, format_: str, by: User) -> HttpResponse:
     """The bank file delivered at once (csv streamed, xlsx built here), its download recorded.
 
-    The page and the API both answer with it; a roster above inline_xlsx_limit() goes to
+    The page and the API both answer with it; an xlsx_in_background() roster's xlsx goes to
     start_export instead, which the callers decide on (a redirect or a 202).
     """
-    from django.http import FileResponse, HttpResponse
-
     record_download(roster, label=BANK_FILE_DOWNLOAD, by=by, format=format_)
     filename = f"{roster.bank_batch}.{format_}"
     if format_ == "csv":
@@ -271,14 +268,7 @@ def bank_file_response(roster: RosterBase, *, format_: str, by: User) -> HttpRes
         )
 
 
-def signatures(roster: RosterBase) -> list[Signature]:
-    """制表人, 审核人, 审批人, 会计, 出纳: the people who took each step, and when (DOMAIN E22)."""
-    block = []
-    for post in workflow.POSTS:
-        user = getattr(roster, post.by_field)
-        name = (user.get_full_name() or user.get_username()) if user is not None else ""
-        block.append(Signature(label=str(post.label), name=name, at=getattr(roster, post.at_field)))
-    return block
+# --- The printable roster (花名册) --------------------------------------------------------------------
 
 
 def roster_header(roster: RosterBase) -> list[tuple[str, str]]:
@@ -413,10 +403,11 @@ def write_roster_xlsx(roster: RosterBase, path: str | Path, *, full_ids: bool) -
             row += 1
             put(row, print_row(line, full_ids=full_ids))
         row += 2
-        put(row, [_("Total"), _("%(persons)s persons") % {"persons": roster.total_persons}], bold)
+        persons = ngettext("%(persons)s person", "%(persons)s persons", roster.total_persons)
+        put(row, [_("Total"), persons % {"persons": roster.total_persons}], bold)
         put(row, [None] * 9 + [roster.total_amount])
         row += 2
-        for signature in signatures(roster):
+        for signature in roster_signatures(roster):
             put(row, [signature.label, signature.name, _format_time(signature.at)])
             row += 1
     finally:
@@ -478,7 +469,7 @@ def export_roster_xlsx(
 ) -> None:
     """Write the export; safe to run twice (the same file is written again and renamed into place)."""
     model = apps.get_model(model_label)
-    roster = model.objects.select_related(*_related()).get(pk=roster_id)
+    roster = model.objects.select_related(*ROSTER_RELATED).get(pk=roster_id)
     path = export_path(roster_id, token)
     part = path.with_suffix(".part")
     try:
@@ -493,12 +484,6 @@ def export_roster_xlsx(
         raise
     finally:
         path.with_suffix(".pending").unlink(missing_ok=True)
-
-
-def _related() -> tuple[str, ...]:
-    from socialsec.rosters.selectors import ROSTER_RELATED
-
-    return ROSTER_RELATED
 
 
 @shared_task(name="socialsec.rosters.exports.export_roster_xlsx")

@@ -11,6 +11,7 @@ the caller's language, and nothing is recorded. A good file becomes the `BankLin
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from socialsec.core.exceptions import InvalidInput, InvalidState
 from socialsec.imports.messages import error_message
@@ -27,6 +28,8 @@ from socialsec.rosters.choices import SETTLED_STATUSES, RosterStatus
 from socialsec.rosters.services import BankLineResult
 
 if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
     from socialsec.rosters.models import RosterBase
 
 # Rows reported in one refusal; the count says how many there were in all.
@@ -154,7 +157,12 @@ def receipt_results(*, roster: RosterBase, path: str | Path) -> list[BankLineRes
     if errors:
         errors.sort(key=lambda error: (error[0], list(_LABELS).index(error[1])))
         raise InvalidInput(
-            _("The receipt has %(count)s bad cells; nothing was recorded. Correct them and upload it again.")
+            ngettext(
+                "The receipt has %(count)s bad cell; nothing was recorded. Correct it and upload it again.",
+                "The receipt has %(count)s bad cells; nothing was recorded. "
+                "Correct them and upload it again.",
+                len(errors),
+            )
             % {"count": len(errors)},
             field="file",
             rows=[
@@ -165,7 +173,12 @@ def receipt_results(*, roster: RosterBase, path: str | Path) -> list[BankLineRes
     missing = np.setdiff1d(roster_seqs, seq.to_numpy(dtype=np.int64))
     if missing.size:
         raise InvalidInput(
-            _("The receipt lacks %(count)s lines of roster %(number)s (%(lines)s); it must name every line.")
+            ngettext(
+                "The receipt lacks %(count)s line of roster %(number)s (%(lines)s); it must name every line.",
+                "The receipt lacks %(count)s lines of roster %(number)s (%(lines)s); "
+                "it must name every line.",
+                int(missing.size),
+            )
             % {
                 "count": int(missing.size),
                 "number": roster.number,
@@ -179,3 +192,17 @@ def receipt_results(*, roster: RosterBase, path: str | Path) -> list[BankLineRes
         BankLineResult(seq=int(line), paid=bool(is_paid), message=message)
         for line, is_paid, message in zip(seq.to_numpy(dtype=np.int64), paid, messages, strict=True)
     ]
+
+
+def receipt_results_from_upload(*, roster: RosterBase, upload: UploadedFile) -> list[BankLineResult]:
+    """receipt_results for an uploaded file (the page's form, the API's multipart `file`).
+
+    The reader needs a path: the upload is copied chunk by chunk into a temporary folder that
+    is gone once the file has been read.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "receipt"
+        with open(path, "wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        return receipt_results(roster=roster, path=path)

@@ -1,17 +1,19 @@
-"""Reads for every roster kind: the timeline of steps and the steps a user may take now."""
+"""Reads for every roster kind: the timeline of steps, the steps a user may take now, the signature
+block and a page of lines as the clerk pages show them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from socialsec.lib.resident_id import mask_resident_id
 from socialsec.rosters.choices import RosterStatus, RosterStep
-from socialsec.rosters.workflow import STEP_BY_METHOD, STEPS
+from socialsec.rosters.workflow import POSTS, STEP_BY_METHOD, STEPS
 
 if TYPE_CHECKING:
     from socialsec.core.models import User
-    from socialsec.rosters.models import RosterBase
+    from socialsec.rosters.models import RosterBase, RosterLineBase
 
 # The select_related a roster page or list needs: every post's holder and the township.
 ROSTER_RELATED = (
@@ -79,3 +81,59 @@ def roster_timeline(roster: RosterBase) -> list[TimelineEntry]:
             )
         )
     return entries
+
+
+@dataclass(frozen=True)
+class Signature:
+    post: str
+    label: str
+    by: User | None
+    at: dt.datetime | None
+
+    @property
+    def name(self) -> str:
+        """The signer as the roster prints them: full name, else username; "" for a post not signed yet."""
+        if self.by is None:
+            return ""
+        return self.by.get_full_name() or self.by.get_username()
+
+
+def roster_signatures(roster: RosterBase) -> list[Signature]:
+    """制表人, 审核人, 审批人, 会计, 出纳: who took each post's step and when (DOMAIN §8.3 footer, E22).
+
+    No query when the roster was read with ROSTER_RELATED. The roster page, the printed roster,
+    its xlsx and the API's `posts` all show this one block.
+    """
+    return [
+        Signature(
+            post=post.name,
+            label=str(post.label),
+            by=getattr(roster, post.by_field),
+            at=getattr(roster, post.at_field),
+        )
+        for post in POSTS
+    ]
+
+
+@dataclass(frozen=True)
+class LineRow:
+    line: RosterLineBase
+    id_number_masked: str
+    account_number_masked: str
+
+
+def line_page(lines: Any, *, size: int) -> tuple[list[LineRow], int | None]:
+    """One keyset page of `lines` (a queryset in line order, persons joined, already past `after`):
+    its first `size` lines with the ID and the account masked, and the seq the next page starts
+    after (None on the last page). One query, whatever the roster's length."""
+    page = list(lines[: size + 1])
+    shown = page[:size]
+    rows = [
+        LineRow(
+            line=line,
+            id_number_masked=mask_resident_id(line.person.id_number),
+            account_number_masked=line.account_number_masked,
+        )
+        for line in shown
+    ]
+    return rows, shown[-1].seq if len(page) > size else None

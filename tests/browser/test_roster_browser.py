@@ -17,14 +17,14 @@ import pytest
 from playwright.sync_api import expect
 from python_calamine import CalamineWorkbook
 
-from benefits import services
+from benefits import services, views, views_finance
 from benefits.choices import BenefitProgramme
 from benefits.models import PayoutRoster
 from socialsec.lib.spreadsheets import write_workbook
 from socialsec.rosters.choices import BankResult, RosterStatus
 from tests.benefits.entitlement_factories import paying, pensioner
 from tests.browser.test_login_browser import log_in
-from tests.rosters.factories import OCTOBER, advance
+from tests.rosters.factories import OCTOBER, advance, roster_in, settle
 
 pytestmark = pytest.mark.browser
 
@@ -218,3 +218,30 @@ def test_e22_a_receipt_with_a_failed_line_leaves_the_roster_partially_paid_with_
     roster.refresh_from_db()
     assert (roster.status, roster.failed_persons, roster.paid_persons) == (RosterStatus.PARTIALLY_PAID, 1, 2)
     assert roster.lines.get(seq=2).bank_status == BankResult.FAILED
+
+
+def test_show_more_brings_each_tables_next_lines_into_that_table(page, cast, monkeypatch):
+    """The keyset "show more" row (benefits/_show_more_row.html) in a browser: htmx names the row it
+    replaces in HX-Target, so the roster's lines (DOMAIN §8.3) and the lines failed at the bank
+    (E22 step 5) each get their own next page, and the last page has no "show more"."""
+    monkeypatch.setattr(views, "LINE_PAGE_SIZE", 2)
+    monkeypatch.setattr(views_finance, "FAILED_PAGE_SIZE", 1)
+    roster = settle(roster_in(RosterStatus.PAYING, cast, count=3), cast, failed=2)
+
+    log_in(page, "checker_ben")  # everyone who sees the roster sees what failed
+    page.goto(f"/rosters/{roster.pk}/")
+    lines = page.locator("#roster-line-rows tr[data-seq]")
+    failed = page.locator("#failed-line-rows tr[data-failed-seq]")
+    expect(lines).to_have_count(2)
+    expect(failed).to_have_count(1)
+
+    page.locator("#next-lines").get_by_role("link").click()
+    expect(lines).to_have_count(3)
+    expect(page.locator("#next-lines")).to_have_count(0)
+    expect(failed).to_have_count(1)  # the other table is left as it was
+
+    page.locator("#next-failed-lines").get_by_role("link").click()
+    expect(failed).to_have_count(2)
+    assert [row.get_attribute("data-failed-seq") for row in failed.all()] == ["2", "3"]
+    expect(page.locator("#next-failed-lines")).to_have_count(0)
+    expect(lines).to_have_count(3)
