@@ -189,17 +189,8 @@ class EntitlementListApi(TownshipScopedApi, generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = EntitlementApplyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        entitlement = services.entitlement_apply(
-            person_id=data.validated_data["person"],
-            programme=data.validated_data["programme"],
-            start_month=data.validated_data["start_month"],
-            receiving_at_scheme_start=data.validated_data["receiving_at_scheme_start"],
-            left_involuntarily=data.validated_data["left_involuntarily"],
-            registered_unemployed=data.validated_data["registered_unemployed"],
-            carried_over_months=data.validated_data["carried_over_months"],
-            note=data.validated_data["note"],
-            by=request.user,
-        )
+        inputs = dict(data.validated_data)
+        entitlement = services.entitlement_apply(person_id=inputs.pop("person"), by=request.user, **inputs)
         return Response(EntitlementDetailOutputSerializer(entitlement).data, status=201)
 
 
@@ -225,14 +216,6 @@ _STEP_INPUTS = {
     "suspend": ("reason", "month", "note"),
     "restore": ("month", "note"),
     "stop": ("reason", "month", "note"),
-}
-_STEP_PERMISSIONS = {
-    "review": "benefits.decide_benefitentitlement",
-    "approve": "benefits.decide_benefitentitlement",
-    "reject": "benefits.decide_benefitentitlement",
-    "suspend": "benefits.suspend_benefitentitlement",
-    "restore": "benefits.suspend_benefitentitlement",
-    "stop": "benefits.stop_benefitentitlement",
 }
 
 
@@ -263,7 +246,7 @@ def _entitlement_step(step: str) -> type[EntitlementStepApi]:
         (EntitlementStepApi,),
         {
             "step": step,
-            "required_permission": _STEP_PERMISSIONS[step],
+            "required_permission": services.ENTITLEMENT_STEP_PERMISSIONS[step],
             "post": post,
             "__doc__": f"POST /api/entitlements/{{id}}/{step}/. {EntitlementStepApi.__doc__}",
             "__module__": __name__,

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -25,7 +24,7 @@ from benefits import services
 from benefits.api import PayoutRosterLinesApi
 from benefits.models import PayoutLine, PayoutRoster
 from socialsec.core.api import TownshipScopedApi
-from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted
+from socialsec.core.exceptions import InvalidState, NotPermitted
 from socialsec.core.scoping import get_visible_or_404
 from socialsec.rosters import exports, receipts
 from socialsec.rosters.api import RosterDetailOutputSerializer
@@ -53,13 +52,6 @@ class _FileApi(TownshipScopedApi):
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         return super().perform_content_negotiation(request, force=True)
-
-
-def _file_format(request: Request) -> str:
-    format_ = request.query_params.get("format", "csv")
-    if format_ not in ("csv", "xlsx"):
-        raise InvalidInput(_("Choose the format csv or xlsx."), field="format", value=format_)
-    return format_
 
 
 def _xlsx_response(path: Path, filename: str) -> FileResponse:
@@ -92,9 +84,9 @@ class PayoutRosterBankFileApi(_FileApi):
         responses={200: _FILE, 202: _ExportStatus},
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        format_ = _file_format(request)
+        format_ = exports.bank_file_format(request.query_params.get("format"))
         roster = exports.bank_file_roster(model=PayoutRoster, roster_id=pk, by=request.user)
-        if format_ == "xlsx" and roster.total_persons > exports.inline_xlsx_limit():
+        if format_ == "xlsx" and exports.xlsx_in_background(roster):
             token = exports.start_export(model=PayoutRoster, roster=roster, kind="bank")
             return Response(_status_body(request, roster.pk, token), status=202)
         return exports.bank_file_response(roster, format_=format_, by=request.user)
@@ -113,7 +105,7 @@ class PayoutRosterRosterFileApi(_FileApi):
     def get(self, request: Request, pk: int) -> HttpResponse:
         roster = exports.printable_roster(queryset=_ROSTERS, roster_id=pk, by=request.user)
         full_ids = exports.may_see_full_ids(request.user)
-        if roster.total_persons > exports.inline_xlsx_limit():
+        if exports.xlsx_in_background(roster):
             token = exports.start_export(model=PayoutRoster, roster=roster, kind="roster", full_ids=full_ids)
             return Response(_status_body(request, roster.pk, token), status=202)
         if full_ids:
@@ -191,13 +183,7 @@ class PayoutRosterBankReceiptApi(TownshipScopedApi):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         roster = get_visible_or_404(PayoutRoster.objects.all(), request.user, pk=pk)
-        upload = data.validated_data["file"]
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "receipt"
-            with open(path, "wb") as handle:
-                for chunk in upload.chunks():
-                    handle.write(chunk)
-            results = receipts.receipt_results(roster=roster, path=path)
+        results = receipts.receipt_results_from_upload(roster=roster, upload=data.validated_data["file"])
         services.payout_roster_record_bank_receipt(
             roster_id=roster.pk, results=results, by=request.user, note=data.validated_data["note"]
         )

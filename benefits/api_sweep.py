@@ -92,14 +92,9 @@ class SweepRunListCreateApi(SweepRunApi, generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = SweepStartInput(data=request.data)
         data.is_valid(raise_exception=True)
-        month = data.validated_data["month"]
-        # Whether this request made the run or joined one: the service answers both the same way.
-        running_before = set(
-            SweepRun.objects.filter(month=month, status=SweepStatus.RUNNING).values_list("pk", flat=True)
-        )
-        run = sweep_services.sweep_start(month=month, by=request.user)
+        run, joined = sweep_services.sweep_start_or_join(month=data.validated_data["month"], by=request.user)
         body = SweepRunOutputSerializer(RUNS.get(pk=run.pk)).data
-        return Response(body, status=200 if run.pk in running_before else 201)
+        return Response(body, status=200 if joined else 201)
 
 
 class SweepRunDetailApi(SweepRunApi, generics.RetrieveAPIView):

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from enrollment.choices import Scheme
+
 
 class BenefitProgramme(models.TextChoices):
     """The benefits paid on payout rosters (DOMAIN §8.1 BenefitEntitlement benefit types, §1.4, §3).
@@ -23,3 +25,8 @@ PROGRAMME_NUMBER_PREFIXES = {
     BenefitProgramme.UNEMPLOYMENT_BENEFIT: "UB",
     BenefitProgramme.UNEMPLOYMENT_SUBSIDY: "US",
 }
+
+# The schemes whose pension rules out the resident pension (DOMAIN §1.6 Art 8, E7) and ends
+# unemployment benefit (§3.4, E14), as enrollments RECEIVING them: the entitlement rules and the
+# monthly sweep read the same list.
+OTHER_BASIC_PENSION_SCHEMES = (Scheme.EMPLOYEE_PENSION, Scheme.GOV_INST_PENSION)

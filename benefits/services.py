@@ -35,7 +35,7 @@ from benefits.calculations import (
     unemployment_subsidy_decision,
 )
 from benefits.calculations.common import add_months, month_start
-from benefits.choices import BenefitProgramme
+from benefits.choices import OTHER_BASIC_PENSION_SCHEMES, BenefitProgramme
 from benefits.entitlements import (
     BenefitEntitlement,
     EntitlementStatus,
@@ -51,6 +51,7 @@ from socialsec.rosters.choices import SETTLED_STATUSES, BankResult
 from socialsec.rosters.services import BankLineResult, LineInput, LineSelect
 
 if TYPE_CHECKING:
+    from enrollment.models import Person
     from socialsec.core.models import AdministrativeDivision, User
 
 __all__ = [
@@ -141,16 +142,23 @@ def payout_roster_take_step(*, roster_id: int, step: str, by: User, note: str = 
 
 # --- Entitlements (DOMAIN §8.1 BenefitEntitlement, §8.2) --------------------------------------------
 
-_ADD = "benefits.add_benefitentitlement"
 _DECIDE = "benefits.decide_benefitentitlement"
 _SUSPEND = "benefits.suspend_benefitentitlement"
-_STOP = "benefits.stop_benefitentitlement"
-# The schemes whose pension rules out the resident pension (DOMAIN §1.6 Art 8, E7).
-_OTHER_BASIC_PENSIONS = (Scheme.EMPLOYEE_PENSION, Scheme.GOV_INST_PENSION)
+# The permission of each step (DOMAIN §8.2): the clerk applies, a section chief decides, suspends,
+# restores and stops. The API asks for the same before calling the service.
+ENTITLEMENT_STEP_PERMISSIONS = {
+    "apply": "benefits.add_benefitentitlement",
+    "review": _DECIDE,
+    "approve": _DECIDE,
+    "reject": _DECIDE,
+    "suspend": _SUSPEND,
+    "restore": _SUSPEND,
+    "stop": "benefits.stop_benefitentitlement",
+}
 
 
-def _require(by: User, permission: str, step: str) -> None:
-    if not by.has_perm(permission):
+def _require(by: User, step: str) -> None:
+    if not by.has_perm(ENTITLEMENT_STEP_PERMISSIONS[step]):
         raise NotPermitted(
             _("Your role may not take the step “%(step)s” on an entitlement.") % {"step": step}, rule="role"
         )
@@ -199,20 +207,47 @@ def _month(value: dt.date | None) -> dt.date:
     return month_start(value or timezone.localdate())
 
 
-def _refuse_open_entitlement(person_id: int, programme: str) -> None:
+def _lock_applicant(*, person_id: int, programme: str, by: User) -> Person:
+    """The person applied for, visible to the clerk (404) and locked, so that two clerks applying
+    at once are decided one at a time; refused (409, naming it) while an entitlement of the
+    programme is open (DOMAIN §8.1: one open entitlement per person and programme)."""
+    from enrollment.models import Person
+
+    person = get_visible_or_404(Person.objects.select_for_update(of=("self",)), by, pk=person_id)
     existing = (
-        BenefitEntitlement.objects.open()
-        .filter(person_id=person_id, programme=programme)
-        .order_by("pk")
-        .first()
+        BenefitEntitlement.objects.open().filter(person=person, programme=programme).order_by("pk").first()
     )
     if existing is not None:
         raise InvalidState(
-            _("Person %(person)s already has entitlement %(id)s to this programme; it is %(status)s.")
-            % {"person": person_id, "id": existing.pk, "status": existing.get_status_display()},
+            _(
+                "Person %(person)s already has entitlement %(id)s to this programme (%(status)s). "
+                "Carry on with that one; apply again only once it is stopped or rejected."
+            )
+            % {"person": person.pk, "id": existing.pk, "status": existing.get_status_display()},
             entitlement_ids=[existing.pk],
             status=existing.status,
         )
+    return person
+
+
+def _periods_paid(person: Person, *, scheme: str, period_kind: str) -> int:
+    """How many distinct periods (years or months) of `scheme` the registry records as paid."""
+    from enrollment.models import ContributionRecord
+
+    return (
+        ContributionRecord.objects.filter(
+            enrollment__person=person, enrollment__scheme=scheme, period_kind=period_kind
+        )
+        .values("period_start")
+        .distinct()
+        .count()
+    )
+
+
+def _record_application(entitlement: BenefitEntitlement, *, by: User, note: str) -> BenefitEntitlement:
+    with pghistory.context(user=by.pk, actor=by.username, step="apply", note=note):
+        entitlement.save()
+    return entitlement
 
 
 def other_basic_pensions(person_id: int) -> list[str]:
@@ -222,7 +257,7 @@ def other_basic_pensions(person_id: int) -> list[str]:
 
     drawn = set(
         Enrollment.objects.filter(
-            person_id=person_id, scheme__in=_OTHER_BASIC_PENSIONS, status=EnrollmentStatus.RECEIVING
+            person_id=person_id, scheme__in=OTHER_BASIC_PENSION_SCHEMES, status=EnrollmentStatus.RECEIVING
         ).values_list("scheme", flat=True)
     )
     # The province's list records employee and government/institution pensions alike as the
@@ -257,23 +292,27 @@ def entitlement_apply(
 ) -> BenefitEntitlement:
     """A clerk applies for a person's benefit: APPLIED, with the decision's snapshot.
 
-    Unemployment benefit (DOMAIN §3): see _apply_unemployment_benefit.
-
-    Resident pension (DOMAIN §1.4, §1.5, §1.6): the person's open resident-pension enrollment
-    gives the pooling area; the eligibility rule runs for the start month (default: this month)
-    and a refusal is 409 naming every unmet rule (pension age E24, contribution years E6, dual
-    receipt E7, death). The amount is computed for the start month (E1, E4). One open entitlement
-    per person and programme (409 naming it). Employee pensions come from the province's list
-    (benefits.imports), not from an application (400).
+    Resident pension: see _apply_resident_pension; unemployment benefit (DOMAIN §3): see
+    _apply_unemployment_benefit; the unemployment subsidy (§3.5): see _apply_unemployment_subsidy.
+    One open entitlement per person and programme (409 naming it). Employee pensions come from the
+    province's list (benefits.imports), not from an application (400). The start month defaults
+    to this month.
     """
-    from enrollment.models import ContributionRecord, Enrollment, Person, PersonalAccount
-
-    _require(by, _ADD, "apply")
+    _require(by, "apply")
+    month = _month(start_month)
+    if programme == BenefitProgramme.RESIDENT_PENSION:
+        return _apply_resident_pension(
+            person_id=person_id,
+            by=by,
+            month=month,
+            receiving_at_scheme_start=receiving_at_scheme_start,
+            note=note,
+        )
     if programme == BenefitProgramme.UNEMPLOYMENT_BENEFIT:
         return _apply_unemployment_benefit(
             person_id=person_id,
             by=by,
-            start_month=start_month,
+            month=month,
             left_involuntarily=left_involuntarily,
             registered_unemployed=registered_unemployed,
             carried_over_months=carried_over_months,
@@ -283,20 +322,28 @@ def entitlement_apply(
         return _apply_unemployment_subsidy(
             person_id=person_id,
             by=by,
-            start_month=start_month,
+            month=month,
             left_involuntarily=left_involuntarily,
             registered_unemployed=registered_unemployed,
             note=note,
         )
-    if programme != BenefitProgramme.RESIDENT_PENSION:
-        raise InvalidInput(
-            _("Employee pensions are not applied for here: they come from the province's list (imports)."),
-            field="programme",
-        )
-    # The person row is locked so two clerks applying at once are decided one at a time.
-    person = get_visible_or_404(Person.objects.select_for_update(of=("self",)), by, pk=person_id)
-    month = _month(start_month)
-    _refuse_open_entitlement(person.pk, programme)
+    raise InvalidInput(
+        _("Employee pensions are not applied for here: they come from the province's list (imports)."),
+        field="programme",
+    )
+
+
+def _apply_resident_pension(
+    *, person_id: int, by: User, month: dt.date, receiving_at_scheme_start: bool, note: str
+) -> BenefitEntitlement:
+    """Resident pension (DOMAIN §1.4, §1.5, §1.6): the person's open resident-pension enrollment
+    gives the pooling area; the eligibility rule runs for the start month and a refusal is 409
+    naming every unmet rule (pension age E24, contribution years E6, dual receipt E7, death). The
+    amount is computed for the start month (E1, E4)."""
+    from enrollment.models import Enrollment, PersonalAccount
+
+    programme = BenefitProgramme.RESIDENT_PENSION
+    person = _lock_applicant(person_id=person_id, programme=programme, by=by)
     enrollment = (
         Enrollment.objects.filter(person=person, scheme=Scheme.RESIDENT_PENSION)
         .exclude(status__in=CLOSED_ENROLLMENT_STATUSES)
@@ -304,19 +351,16 @@ def entitlement_apply(
     )
     if enrollment is None:
         raise InvalidState(
-            _("Person %(person)s is not enrolled in the resident pension.") % {"person": person.pk},
+            _(
+                "Person %(person)s is not enrolled in the resident pension: enrol them in the "
+                "registry first, then apply."
+            )
+            % {"person": person.pk},
             rule="resident_pension.enrolled",
             person_ids=[person.pk],
         )
     region = enrollment.pooling_area
-    years = (
-        ContributionRecord.objects.filter(
-            enrollment__person=person, enrollment__scheme=Scheme.RESIDENT_PENSION, period_kind=PeriodKind.YEAR
-        )
-        .values("period_start")
-        .distinct()
-        .count()
-    )
+    years = _periods_paid(person, scheme=Scheme.RESIDENT_PENSION, period_kind=PeriodKind.YEAR)
     decision = resident_pension_eligibility(
         region=region,
         month=month,
@@ -347,19 +391,16 @@ def entitlement_apply(
         snapshot={"eligibility": decision.snapshot, "amount": calculation.snapshot},
         applied_by=by,
     )
-    with pghistory.context(user=by.pk, actor=by.username, step="apply", note=note):
-        entitlement.save()
-    return entitlement
+    return _record_application(entitlement, by=by, note=note)
 
 
-def _unemployment_case(*, person_id: int, programme: str, by: User) -> tuple[Any, str, int]:
+def _unemployment_case(*, person_id: int, programme: str, by: User) -> tuple[Person, str, int]:
     """What both unemployment programmes read first: the person (locked, visible), no open
     entitlement of the programme, an unemployment-insurance enrollment (its pooling area), no basic
     pension drawn (§3.4, E14), and the months of contributions paid (DOMAIN §3.1)."""
-    from enrollment.models import ContributionRecord, Enrollment, Person
+    from enrollment.models import Enrollment
 
-    person = get_visible_or_404(Person.objects.select_for_update(of=("self",)), by, pk=person_id)
-    _refuse_open_entitlement(person.pk, programme)
+    person = _lock_applicant(person_id=person_id, programme=programme, by=by)
     enrollment = (
         Enrollment.objects.filter(person=person, scheme=Scheme.UNEMPLOYMENT)
         .order_by("-start_date", "-pk")
@@ -367,7 +408,11 @@ def _unemployment_case(*, person_id: int, programme: str, by: User) -> tuple[Any
     )
     if enrollment is None:
         raise InvalidState(
-            _("Person %(person)s was never insured against unemployment.") % {"person": person.pk},
+            _(
+                "Person %(person)s was never insured against unemployment: record their "
+                "unemployment-insurance enrollment and contributions in the registry first."
+            )
+            % {"person": person.pk},
             rule="unemployment_benefit.insured",
             person_ids=[person.pk],
         )
@@ -386,14 +431,7 @@ def _unemployment_case(*, person_id: int, programme: str, by: User) -> tuple[Any
             person_ids=[person.pk],
             pensions=pensions,
         )
-    months_paid = (
-        ContributionRecord.objects.filter(
-            enrollment__person=person, enrollment__scheme=Scheme.UNEMPLOYMENT, period_kind=PeriodKind.MONTH
-        )
-        .values("period_start")
-        .distinct()
-        .count()
-    )
+    months_paid = _periods_paid(person, scheme=Scheme.UNEMPLOYMENT, period_kind=PeriodKind.MONTH)
     return person, enrollment.pooling_area, months_paid
 
 
@@ -401,7 +439,7 @@ def _apply_unemployment_benefit(
     *,
     person_id: int,
     by: User,
-    start_month: dt.date | None,
+    month: dt.date,
     left_involuntarily: bool,
     registered_unemployed: bool,
     carried_over_months: int,
@@ -419,7 +457,6 @@ def _apply_unemployment_benefit(
         raise InvalidInput(_("Months carried over cannot be negative."), field="carried_over_months")
     programme = BenefitProgramme.UNEMPLOYMENT_BENEFIT
     person, region, months_paid = _unemployment_case(person_id=person_id, programme=programme, by=by)
-    month = _month(start_month)
     decision = unemployment_benefit_eligibility(
         region=region,
         on=month,
@@ -443,16 +480,14 @@ def _apply_unemployment_benefit(
         snapshot={"eligibility": decision.snapshot, "duration": duration.snapshot, "amount": amount.snapshot},
         applied_by=by,
     )
-    with pghistory.context(user=by.pk, actor=by.username, step="apply", note=note):
-        entitlement.save()
-    return entitlement
+    return _record_application(entitlement, by=by, note=note)
 
 
 def _apply_unemployment_subsidy(
     *,
     person_id: int,
     by: User,
-    start_month: dt.date | None,
+    month: dt.date,
     left_involuntarily: bool,
     registered_unemployed: bool,
     note: str,
@@ -464,7 +499,6 @@ def _apply_unemployment_subsidy(
     benefit used up (stopped, duration exhausted), one being received, a subsidy before."""
     programme = BenefitProgramme.UNEMPLOYMENT_SUBSIDY
     person, region, months_paid = _unemployment_case(person_id=person_id, programme=programme, by=by)
-    month = _month(start_month)
     earlier = BenefitEntitlement.objects.filter(person=person)
     decision = unemployment_subsidy_decision(
         region=region,
@@ -494,15 +528,13 @@ def _apply_unemployment_subsidy(
         snapshot={"decision": decision.snapshot},
         applied_by=by,
     )
-    with pghistory.context(user=by.pk, actor=by.username, step="apply", note=note):
-        entitlement.save()
-    return entitlement
+    return _record_application(entitlement, by=by, note=note)
 
 
 @transaction.atomic
 def entitlement_review(*, entitlement_id: int, by: User, note: str = "") -> BenefitEntitlement:
     """A section chief, not the applicant, takes an application up: APPLIED → UNDER_REVIEW."""
-    _require(by, _DECIDE, "review")
+    _require(by, "review")
     entitlement = _lock_entitlement(entitlement_id, by)
     if entitlement.status == EntitlementStatus.UNDER_REVIEW and entitlement.reviewed_by_id == by.pk:
         return entitlement
@@ -517,7 +549,7 @@ def entitlement_review(*, entitlement_id: int, by: User, note: str = "") -> Bene
 def entitlement_approve(*, entitlement_id: int, by: User, note: str = "") -> BenefitEntitlement:
     """A section chief, not the applicant, approves a reviewed application: UNDER_REVIEW → APPROVED,
     and PAYING at once when the start month has come (later, the first roster's generation does it)."""
-    _require(by, _DECIDE, "approve")
+    _require(by, "approve")
     entitlement = _lock_entitlement(entitlement_id, by)
     if entitlement.status in (EntitlementStatus.APPROVED, EntitlementStatus.PAYING) and (
         entitlement.approved_by_id == by.pk
@@ -535,7 +567,7 @@ def entitlement_approve(*, entitlement_id: int, by: User, note: str = "") -> Ben
 @transaction.atomic
 def entitlement_reject(*, entitlement_id: int, by: User, reason: str) -> BenefitEntitlement:
     """A section chief, not the applicant, rejects an application with written reasons (DOMAIN §8.2)."""
-    _require(by, _DECIDE, "reject")
+    _require(by, "reject")
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Give the reason for rejecting the application."), field="reason")
@@ -554,7 +586,7 @@ def entitlement_suspend(
     *, entitlement_id: int, by: User, reason: str, month: dt.date | None = None, note: str = ""
 ) -> BenefitEntitlement:
     """PAYING → SUSPENDED from `month` (default this month): rosters from then on leave it out (E10)."""
-    _require(by, _SUSPEND, "suspend")
+    _require(by, "suspend")
     if reason not in SuspensionReason.values:
         raise InvalidInput(_("Choose the reason for the suspension."), field="reason")
     entitlement = _lock_entitlement(entitlement_id, by)
@@ -576,7 +608,7 @@ def entitlement_restore(
     (resident pension: each month's own parameters, §1.4); the next roster of `month` or later
     pays them as back-pay, once.
     """
-    _require(by, _SUSPEND, "restore")
+    _require(by, "restore")
     entitlement = _lock_entitlement(entitlement_id, by)
     restored = _month(month)
     if entitlement.status == EntitlementStatus.PAYING and (
@@ -587,7 +619,12 @@ def entitlement_restore(
         raise _state_refusal(entitlement, "restore")
     if restored < entitlement.suspended_from:
         raise InvalidInput(
-            _("The entitlement is restored from its suspension month or later."), field="month"
+            _(
+                "Entitlement %(id)s is suspended from %(month)s: give that month or a later one "
+                "as the month it is restored from."
+            )
+            % {"id": entitlement.pk, "month": f"{entitlement.suspended_from:%Y-%m}"},
+            field="month",
         )
     paid = set(
         PayoutLine.objects.filter(
@@ -654,7 +691,7 @@ def entitlement_stop(
     death month payable → stop from 2025-04); the months paid after the last payable one are
     recorded with their amount as the overpayment to recover.
     """
-    _require(by, _STOP, "stop")
+    _require(by, "stop")
     if reason not in StopReason.values:
         raise InvalidInput(_("Choose the reason for stopping."), field="reason")
     entitlement = _lock_entitlement(entitlement_id, by)
@@ -666,7 +703,11 @@ def entitlement_stop(
         death_date = entitlement.person.death_date
         if death_date is None:
             raise InvalidState(
-                _("No death is recorded for person %(person)s.") % {"person": entitlement.person_id},
+                _(
+                    "No death is recorded for person %(person)s: record the date of death in the "
+                    "registry first, or choose another reason for stopping."
+                )
+                % {"person": entitlement.person_id},
                 rule="benefit.deceased",
                 entitlement_ids=[entitlement.pk],
             )
@@ -771,7 +812,7 @@ def _paying_regions(programme: str, township: AdministrativeDivision | None) -> 
     regions = BenefitEntitlement.objects.filter(programme=programme, status=EntitlementStatus.PAYING)
     if township is not None:
         regions = regions.filter(person__township=township)
-    return sorted(set(regions.values_list("region", flat=True).distinct().order_by()))
+    return sorted(regions.order_by().values_list("region", flat=True).distinct())
 
 
 _LINE_COLUMNS = (
@@ -779,6 +820,12 @@ _LINE_COLUMNS = (
     "reissue_of_id, entitlement_id"
 )
 _LINE_ORDER = "ORDER BY village_id, person_id, line_period NULLS FIRST"
+# Where a line is paid (DOMAIN §8.3): the person's bank account, else their social-security card
+# (a card with a financial function, [S1 Art7, Art62]); a person with neither gets no line. The
+# line keeps the account as it is when the roster is generated.
+_PAYEE_ACCOUNT = "COALESCE(NULLIF(p.bank_account_number, ''), p.card_number)"
+_PAYEE_BANK = "CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END"
+_HAS_PAYEE_ACCOUNT = "(p.bank_account_number <> '' OR p.card_number <> '')"
 
 
 def _generation_select(
@@ -866,8 +913,8 @@ def _generation_rows(
                               AND l.programme = e.programme AND l.back_pay > 0 AND NOT l.roster_cancelled
                         ) THEN e.backpay_amount ELSE 0 END,
                    0::numeric,
-                   COALESCE(NULLIF(p.bank_account_number, ''), p.card_number),
-                   CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
+                   {_PAYEE_ACCOUNT},
+                   {_PAYEE_BANK},
                    NULL::date, NULL::bigint, e.id
             FROM {entitlements} e
             JOIN {persons} p ON p.id = e.person_id
@@ -876,7 +923,7 @@ def _generation_rows(
               AND (e.stop_month IS NULL OR e.stop_month > %s)
               AND (e.duration_months IS NULL
                    OR %s < e.start_month + make_interval(months => e.duration_months))
-              AND (p.bank_account_number <> '' OR p.card_number <> '')
+              AND {_HAS_PAYEE_ACCOUNT}
               AND (p.death_date IS NULL OR %s < {death_stop_month_sql("p.death_date", alias="ds")})
               {township_rule}
         """
@@ -914,16 +961,16 @@ def _reissue_select(
     sql = f"""
         SELECT p.township_id, p.village_id, f.person_id, f.basic, f.account, f.top_up, f.back_pay,
                f.deduction,
-               COALESCE(NULLIF(p.bank_account_number, ''), p.card_number),
-               CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
+               {_PAYEE_ACCOUNT},
+               {_PAYEE_BANK},
                f.period, f.id, f.entitlement_id
         FROM {lines} f
         JOIN {rosters} r ON r.id = f.roster_id
         JOIN {persons} p ON p.id = f.person_id
         WHERE f.programme = %s AND f.bank_status = %s AND NOT f.roster_cancelled AND f.period < %s
           AND r.status = ANY (%s)
-          AND (p.bank_account_number <> '' OR p.card_number <> '')
-          AND COALESCE(NULLIF(p.bank_account_number, ''), p.card_number) <> f.account_number
+          AND {_HAS_PAYEE_ACCOUNT}
+          AND {_PAYEE_ACCOUNT} <> f.account_number
           AND NOT EXISTS (SELECT 1 FROM {lines} again
                            WHERE again.reissue_of_id = f.id AND NOT again.roster_cancelled)
           AND NOT EXISTS (SELECT 1 FROM {lines} paid

@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from benefits.calculations.common import SqlValues, month_start, values_sql
 from benefits.calculations.death import death_stop_month_sql, death_stop_sql
-from benefits.choices import BenefitProgramme
+from benefits.choices import OTHER_BASIC_PENSION_SCHEMES, BenefitProgramme
 from benefits.entitlements import (
     CLOSED_ENTITLEMENT_STATUSES,
     BenefitEntitlement,
@@ -59,10 +59,12 @@ from benefits.sweeps import (
     WorkItemKind,
     WorkItemStatus,
 )
+from enrollment.choices import CLOSED_ENROLLMENT_STATUSES, EnrollmentStatus, PeriodKind, Scheme
 from socialsec.core.choices import DivisionLevel, Role
 from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted
 from socialsec.core.models import AdministrativeDivision, User
 from socialsec.core.parameters import parameter_trace, params_for
+from socialsec.lib.months import parse_month
 from socialsec.rosters.choices import RELEASED_STATUSES, BankResult, RosterStatus
 
 logger = logging.getLogger(__name__)
@@ -78,7 +80,6 @@ _MINIMUM_YEARS = "resident_pension.benefit.minimum_contribution_years"
 # rule "month after approval" waits for an approval that only an application brings: the clerk's
 # work item is due from the month after the birthday, as for "month after pension age".
 _START_OFFSETS = {"month_of_pension_age": 0, "month_after_pension_age": 1, "month_after_approval": 1}
-_OTHER_BASIC_PENSIONS = ("employee_pension", "gov_inst_pension")
 
 
 def sweep_user() -> User:
@@ -93,13 +94,17 @@ def sweep_user() -> User:
     return user
 
 
-def parse_sweep_month(value: str | dt.date) -> dt.date:
+def parse_sweep_month(value: str | dt.date | None) -> dt.date:
+    """The month to sweep: a date's month, YYYY-MM, or (None or empty) the current month in the
+    county's time zone; anything else is InvalidInput (400), as MonthField answers it."""
+    if not value:
+        return month_start(timezone.localdate())
     if isinstance(value, dt.date):
         return month_start(value)
-    try:
-        return dt.datetime.strptime(value.strip(), "%Y-%m").date()
-    except (ValueError, AttributeError) as exc:
-        raise InvalidInput(_("Give the month as YYYY-MM, for example 2025-10."), field="month") from exc
+    month = parse_month(value)
+    if month is None:
+        raise InvalidInput(_("Give the month as YYYY-MM, for example 2025-10."), field="month")
+    return month
 
 
 # --- Starting ------------------------------------------------------------------------------------
@@ -110,25 +115,34 @@ def sweep_start(*, month: dt.date, by: User | None, schedule: bool = True) -> Sw
 
     `by` None is beat or the shell. A user needs benefits.add_sweeprun (403).
     """
+    return sweep_start_or_join(month=month, by=by, schedule=schedule)[0]
+
+
+def sweep_start_or_join(*, month: dt.date, by: User | None, schedule: bool = True) -> tuple[SweepRun, bool]:
+    """sweep_start, also telling whether the run was already running (joined) or is new."""
     if by is not None and not by.has_perm(_START_PERMISSION):
-        raise NotPermitted(_("Your role may not start the monthly sweep."), rule="role")
+        raise NotPermitted(
+            _("Your role may not start the monthly sweep: ask a section chief to start it."),
+            rule="role",
+        )
     month = month_start(month)
     try:
         with transaction.atomic():
             running = (
                 SweepRun.objects.select_for_update().filter(month=month, status=SweepStatus.RUNNING).first()
             )
+            joined = running is not None
             if running is None:
                 with pghistory.context(user=by.pk if by else None, step="sweep_start"):
                     running = SweepRun.objects.create(month=month, started_by=by)
     except IntegrityError:  # another start of the same month won the race: that run is ours too
-        running = SweepRun.objects.get(month=month, status=SweepStatus.RUNNING)
+        running, joined = SweepRun.objects.get(month=month, status=SweepStatus.RUNNING), True
     if schedule:
         from benefits.tasks import monthly_sweep
 
         run_id = running.pk
         transaction.on_commit(lambda: monthly_sweep.delay(run_id=run_id))
-    return running
+    return running, joined
 
 
 # --- Running -------------------------------------------------------------------------------------
@@ -153,7 +167,10 @@ def sweep_run(run_id: int, *, on_chunk: Callable[[SweepRun], None] | None = None
         (locked,) = cursor.fetchone()
     if not locked:
         raise SweepBusy(
-            _("The sweep of %(month)s is running in another worker; it was not started twice.")
+            _(
+                "The sweep of %(month)s is running in another worker; it was not started twice. "
+                "Wait for it to finish: its progress shows on the monthly sweeps page."
+            )
             % {"month": f"{run.month:%Y-%m}"},
             sweep_id=run.pk,
         )
@@ -232,6 +249,14 @@ def _table(model: Any) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _slice(persons: tuple[int, int] | None, *columns: str) -> tuple[str, list[int]]:
+    """The chunk's rule on each of `columns` (person ids between the chunk's bounds), and its
+    parameters; nothing for the whole county (persons None: the benchmarks, a builder alone)."""
+    if persons is None:
+        return "", []
+    return "".join(f" AND {column} BETWEEN %s AND %s" for column in columns), list(persons) * len(columns)
+
+
 def eligibility_rules_sql(*, month: dt.date, regions: list[str], alias: str = "er") -> SqlValues:
     """Per pooling area: the pension age, the months from its birthday month to the first payable
     month, and the minimum contribution years in force in `month` (DOMAIN §1.5, §0.4, E24)."""
@@ -241,7 +266,19 @@ def eligibility_rules_sql(*, month: dt.date, regions: list[str], alias: str = "e
             values = params_for([_PENSION_AGE, _START_MONTH_RULE, _MINIMUM_YEARS], region, month)
         rule = values[_START_MONTH_RULE].text()
         if rule not in _START_OFFSETS:
-            raise InvalidState(_("Unknown start-month rule %(rule)s.") % {"rule": rule}, region=region)
+            raise InvalidState(
+                _(
+                    "Pooling area %(region)s has the unknown start-month rule “%(rule)s”: correct the "
+                    "policy parameter %(key)s (one of %(known)s) and run the sweep again."
+                )
+                % {
+                    "region": region,
+                    "rule": rule,
+                    "key": _START_MONTH_RULE,
+                    "known": ", ".join(_START_OFFSETS),
+                },
+                region=region,
+            )
         rows.append(
             [region, values[_PENSION_AGE].integer(), _START_OFFSETS[rule], values[_MINIMUM_YEARS].integer()]
         )
@@ -255,15 +292,18 @@ def eligibility_rules_sql(*, month: dt.date, regions: list[str], alias: str = "e
     return values_sql(alias, columns, rows, parameters)
 
 
-def _resident_pension_regions() -> list[str]:
+def _eligibility_rules(month: dt.date) -> SqlValues | None:
+    """eligibility_rules_sql() for the pooling areas of every resident-pension enrollment; None
+    when there is none (nobody to find)."""
     from enrollment.models import Enrollment
 
-    return sorted(
-        Enrollment.objects.filter(scheme=BenefitProgramme.RESIDENT_PENSION)
+    regions = sorted(
+        Enrollment.objects.filter(scheme=Scheme.RESIDENT_PENSION)
         .order_by()
         .values_list("pooling_area", flat=True)
         .distinct()
     )
+    return eligibility_rules_sql(month=month, regions=regions) if regions else None
 
 
 def should_pay_sql(
@@ -272,15 +312,13 @@ def should_pay_sql(
     """The SELECT of rule (a): (person, township) of each newly eligible person without a work item.
 
     `rules`: eligibility_rules_sql() of the month, when the caller has it already."""
-    from enrollment.choices import CLOSED_ENROLLMENT_STATUSES, EnrollmentStatus, PeriodKind
     from enrollment.models import ContributionRecord, Enrollment, Person
 
     if rules is None:
-        regions = _resident_pension_regions()
-        if not regions:
+        rules = _eligibility_rules(month)
+        if rules is None:
             return None
-        rules = eligibility_rules_sql(month=month, regions=regions)
-    slice_rule = "AND en.person_id BETWEEN %s AND %s" if persons is not None else ""
+    slice_rule, slice_params = _slice(persons, "en.person_id")
     sql = f"""
         SELECT p.id, p.township_id
           FROM {_table(Person)} p
@@ -303,9 +341,9 @@ def should_pay_sql(
                  WHERE paid.person_id = p.id AND paid.scheme = %s AND c.period_kind = %s) >= er.min_years
     """
     params: list[Any] = [
-        BenefitProgramme.RESIDENT_PENSION,
+        Scheme.RESIDENT_PENSION,
         list(CLOSED_ENROLLMENT_STATUSES),
-        *(persons or ()),
+        *slice_params,
         *rules.params,
         month,
         WorkItemKind.SHOULD_PAY,
@@ -313,18 +351,17 @@ def should_pay_sql(
         list(CLOSED_ENTITLEMENT_STATUSES),
         BenefitProgramme.EMPLOYEE_PENSION,
         EntitlementStatus.PAYING,
-        list(_OTHER_BASIC_PENSIONS),
+        list(OTHER_BASIC_PENSION_SCHEMES),
         EnrollmentStatus.RECEIVING,
-        BenefitProgramme.RESIDENT_PENSION,
+        Scheme.RESIDENT_PENSION,
         PeriodKind.YEAR,
     ]
     return sql, params
 
 
 def _should_pay(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[str, Any]) -> int:
-    if "rules" not in cache:
-        regions = _resident_pension_regions()
-        cache["rules"] = eligibility_rules_sql(month=run.month, regions=regions) if regions else None
+    if "rules" not in cache:  # the regions' parameters, read once for every chunk of the step
+        cache["rules"] = _eligibility_rules(run.month)
     if cache["rules"] is None:
         return 0
     select = should_pay_sql(month=run.month, persons=persons, rules=cache["rules"])
@@ -345,13 +382,10 @@ def _should_pay(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[s
         return cursor.rowcount
 
 
-def _open_entitlement_regions() -> list[str]:
-    return sorted(
-        BenefitEntitlement.objects.exclude(status__in=CLOSED_ENTITLEMENT_STATUSES)
-        .order_by()
-        .values_list("region", flat=True)
-        .distinct()
-    )
+def _death_stops(month: dt.date) -> SqlValues | None:
+    """death_stop_sql() for the pooling areas of every open entitlement; None when there is none."""
+    regions = sorted(BenefitEntitlement.objects.open().order_by().values_list("region", flat=True).distinct())
+    return death_stop_sql(regions=regions, on=month, alias="ds") if regions else None
 
 
 def death_stop_update_sql(
@@ -363,13 +397,12 @@ def death_stop_update_sql(
     from enrollment.models import Person
 
     if death is None:
-        regions = _open_entitlement_regions()
-        if not regions:
+        death = _death_stops(month)
+        if death is None:
             return None
-        death = death_stop_sql(regions=regions, on=month, alias="ds")
     stop = death_stop_month_sql("p.death_date", alias="ds")
     # The slice on both sides: the dead are found through person_dead, a small partial index.
-    slice_rule = "AND e.person_id BETWEEN %s AND %s AND p.id BETWEEN %s AND %s" if persons is not None else ""
+    slice_rule, slice_params = _slice(persons, "e.person_id", "p.id")
     sql = f"""
         UPDATE {_table(BenefitEntitlement)} e
            SET status = %s, stop_month = {stop}, stop_reason = %s, suspended_from = NULL,
@@ -385,16 +418,14 @@ def death_stop_update_sql(
         *death.params,
         [EntitlementStatus.APPROVED, EntitlementStatus.PAYING, EntitlementStatus.SUSPENDED],
         month,
-        *(persons or ()),
-        *(persons or ()),
+        *slice_params,
     ]
     return sql, params
 
 
 def _death_stop(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[str, Any]) -> int:
-    if "death" not in cache:
-        regions = _open_entitlement_regions()
-        cache["death"] = death_stop_sql(regions=regions, on=run.month, alias="ds") if regions else None
+    if "death" not in cache:  # the regions' death-month rules, read once for every chunk of the step
+        cache["death"] = _death_stops(run.month)
     if cache["death"] is None:
         return 0
     update = death_stop_update_sql(month=run.month, by_id=by.pk, persons=persons, death=cache["death"])
@@ -412,7 +443,7 @@ def unemployment_stop_update_sql(
     `month`, or whose person draws a basic pension begun by then, STOPPED from the earlier of the
     two: the month after the last granted one (duration_exhausted), or the pension's first month,
     never before the benefit's own start (pension_start; DOMAIN §3.4, E14)."""
-    slice_rule = "AND e.person_id BETWEEN %s AND %s" if persons is not None else ""
+    slice_rule, slice_params = _slice(persons, "u.person_id")
     table = _table(BenefitEntitlement)
     sql = f"""
         UPDATE {table} e
@@ -431,7 +462,7 @@ def unemployment_stop_update_sql(
                 CROSS JOIN LATERAL (SELECT CASE WHEN pension.first_month IS NOT NULL
                                            THEN GREATEST(pension.first_month, u.start_month) END
                                            AS pension_stop) s
-               WHERE u.programme = %s AND u.status = ANY (%s) {slice_rule.replace("e.", "u.")}
+               WHERE u.programme = %s AND u.status = ANY (%s) {slice_rule}
           ) x
          WHERE x.id = e.id AND x.stop_month <= %s
     """
@@ -444,7 +475,7 @@ def unemployment_stop_update_sql(
         EntitlementStatus.PAYING,
         BenefitProgramme.UNEMPLOYMENT_BENEFIT,
         [EntitlementStatus.APPROVED, EntitlementStatus.PAYING, EntitlementStatus.SUSPENDED],
-        *(persons or ()),
+        *slice_params,
         month,
     ]
     return sql, params
@@ -461,7 +492,7 @@ def overpaid_sql(*, persons: tuple[int, int] | None = None) -> tuple[str, list[A
     from its stop month on that released rosters paid (not failed at the bank), and their sum."""
     from enrollment.models import Person
 
-    slice_rule = "AND e.person_id BETWEEN %s AND %s" if persons is not None else ""
+    slice_rule, slice_params = _slice(persons, "e.person_id")
     sql = f"""
         SELECT e.id AS entitlement_id, e.person_id, p.township_id,
                array_agg(l.period ORDER BY l.period) AS months, sum(l.net) AS amount
@@ -480,7 +511,7 @@ def overpaid_sql(*, persons: tuple[int, int] | None = None) -> tuple[str, list[A
         list(RELEASED_STATUSES),
         EntitlementStatus.STOPPED,
         StopReason.DEATH,
-        *(persons or ()),
+        *slice_params,
         WorkItemKind.DEATH_OVERPAID,
     ]
     return sql, params

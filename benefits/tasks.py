@@ -18,12 +18,10 @@ def monthly_sweep(run_id: int | None = None, month: str | None = None) -> dict[s
     Acknowledged only at the end and requeued when its worker dies, so a killed run resumes;
     a second delivery while the first still runs finds the month's lock taken and leaves.
     """
-    from django.utils import timezone
-
     from benefits import sweep_services
 
     if run_id is None:
-        day = sweep_services.parse_sweep_month(month) if month else timezone.localdate()
+        day = sweep_services.parse_sweep_month(month)
         run_id = sweep_services.sweep_start(month=day, by=None, schedule=False).pk
     try:
         run = sweep_services.sweep_run(run_id)

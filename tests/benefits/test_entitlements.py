@@ -20,7 +20,7 @@ from enrollment.models import Enrollment
 from socialsec.core.choices import Role
 from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted, SegregationOfDutiesViolation
 from tests.benefits.entitlement_factories import COUNTY, MAY_2025, paying, pensioner
-from tests.factories import UserFactory
+from tests.factories import PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 S = EntitlementStatus
@@ -270,3 +270,66 @@ def test_the_database_refuses_a_new_row_that_starts_approved(cast):
     person = pensioner(cast)
     with pytest.raises(IntegrityError, match="starts as"), transaction.atomic():
         raw_insert(person, RP, S.APPROVED)
+
+
+# --- Refusals a clerk can act on (DOMAIN §8.1, §8.2, E10) -------------------------------------------
+
+
+@pytest.mark.usefixtures("english_messages")
+def test_a_second_application_names_the_open_entitlement_and_says_what_to_do(cast):
+    """DOMAIN §8.1: one open entitlement per person and programme; the refusal names it, its
+    state, and the way on (carry on with it, or apply once it is stopped or rejected)."""
+    person = pensioner(cast)
+    first = services.entitlement_apply(
+        person_id=person.pk, programme=RP, start_month=MAY_2025, by=cast.maker_ann
+    )
+    with pytest.raises(InvalidState) as refused:
+        services.entitlement_apply(person_id=person.pk, programme=RP, start_month=MAY_2025, by=cast.maker_ann)
+    message = str(refused.value.message)
+    assert f"entitlement {first.pk}" in message and "(Applied)" in message
+    assert "once it is stopped or rejected" in message
+
+
+@pytest.mark.usefixtures("english_messages")
+def test_a_person_not_enrolled_in_the_resident_pension_is_sent_to_the_registry_first(cast):
+    """DOMAIN §1.5, §8.2 Enrollment ACTIVE → RECEIVING: the entitlement rests on an open enrollment."""
+    person = PersonFactory(village=cast.village_a, birth_date=dt.date(1964, 3, 15))
+    with pytest.raises(InvalidState) as refused:
+        services.entitlement_apply(person_id=person.pk, programme=RP, start_month=MAY_2025, by=cast.maker_ann)
+    assert refused.value.details["rule"] == "resident_pension.enrolled"
+    assert "enrol them in the registry first" in str(refused.value.message)
+
+
+@pytest.mark.usefixtures("english_messages")
+def test_stop_on_death_without_a_recorded_death_says_to_record_it_or_choose_another_reason(cast):
+    """DOMAIN §5.4 DEATH, E9: the stop month comes from the date of death, so it must be recorded."""
+    entitlement = paying(cast, pensioner(cast))
+    with pytest.raises(InvalidState) as refused:
+        services.entitlement_stop(entitlement_id=entitlement.pk, by=cast.checker_ben, reason=StopReason.DEATH)
+    assert refused.value.details["rule"] == "benefit.deceased"
+    assert "record the date of death" in str(refused.value.message)
+    entitlement.refresh_from_db()
+    assert entitlement.status == S.PAYING
+
+
+@pytest.mark.usefixtures("english_messages")
+def test_e10_restoring_before_the_suspension_month_is_refused_naming_that_month(cast):
+    """DOMAIN §8.2 SUSPENDED → PAYING with back-pay, E10: the months owed run from the suspension
+    month, so the restoration cannot come before it; the refusal names the month to give."""
+    entitlement = paying(cast, pensioner(cast))
+    services.entitlement_suspend(
+        entitlement_id=entitlement.pk,
+        by=cast.checker_ben,
+        reason="certification_missed",
+        month=dt.date(2025, 7, 1),
+    )
+    with pytest.raises(InvalidInput) as refused:
+        services.entitlement_restore(
+            entitlement_id=entitlement.pk, by=cast.checker_ben, month=dt.date(2025, 6, 1)
+        )
+    assert refused.value.details["field"] == "month"
+    assert "suspended from 2025-07" in str(refused.value.message)
+    restored = services.entitlement_restore(
+        entitlement_id=entitlement.pk, by=cast.checker_ben, month=dt.date(2025, 7, 1)
+    )
+    assert (restored.status, restored.restored_month) == (S.PAYING, dt.date(2025, 7, 1))

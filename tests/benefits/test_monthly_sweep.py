@@ -18,6 +18,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
+from django.utils import timezone
 
 from benefits import sweep_services
 from benefits.choices import BenefitProgramme
@@ -26,9 +27,10 @@ from benefits.models import PayoutLine, PayoutRoster
 from benefits.sweeps import SweepRun, SweepStatus, SweepStep, WorkItem, WorkItemKind
 from enrollment.choices import EnrollmentStatus, Scheme
 from enrollment.models import Enrollment, Person
-from socialsec.core.exceptions import NotPermitted
+from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted
 from socialsec.rosters.choices import RosterStatus
 from tests.benefits.entitlement_factories import COUNTY, paying, pensioner
+from tests.benefits.test_calculations_parameters import set_parameter
 from tests.rosters.factories import advance, settle
 
 RP = BenefitProgramme.RESIDENT_PENSION
@@ -193,6 +195,45 @@ def test_only_a_role_with_the_permission_starts_a_sweep_and_a_running_month_is_j
     first = sweep_services.sweep_start(month=JUNE_2025, by=cast.checker_ben, schedule=False)
     again = sweep_services.sweep_start(month=JUNE_2025, by=None, schedule=False)
     assert again.pk == first.pk and first.started_by == cast.checker_ben
+
+
+def test_starting_tells_a_new_run_from_the_running_one_it_joins(cast):
+    """One run of a month at a time (issue 4 "The monthly sweep"): the API answers 201 for a new
+    run and 200 for the one joined, from what the service decided under its lock."""
+    first, joined_first = sweep_services.sweep_start_or_join(
+        month=JUNE_2025, by=cast.checker_ben, schedule=False
+    )
+    again, joined_again = sweep_services.sweep_start_or_join(month=JUNE_2025, by=None, schedule=False)
+    assert (joined_first, joined_again, again.pk) == (False, True, first.pk)
+
+
+@pytest.mark.usefixtures("english_messages")
+def test_an_unknown_start_month_rule_fails_the_run_naming_the_parameter_to_correct(cast):
+    """DOMAIN §0.2, §0.4, §1.5: the first payable month follows the pooling area's start-month
+    rule; a value the sweep does not know stops the run (FAILED) with what to correct."""
+    pensioner(cast)
+    set_parameter("resident_pension.benefit.start_month_rule", COUNTY, "next_quarter", kind="text")
+    run = sweep_services.sweep_start(month=JUNE_2025, by=None, schedule=False)
+    with pytest.raises(InvalidState) as refused:
+        sweep_services.sweep_run(run.pk)
+    message = str(refused.value.message)
+    assert COUNTY in message and "next_quarter" in message
+    assert "resident_pension.benefit.start_month_rule" in message and "month_after_pension_age" in message
+    run.refresh_from_db()
+    assert run.status == SweepStatus.FAILED
+    assert not WorkItem.objects.exists()
+
+
+def test_a_month_left_out_is_the_current_month_and_a_bad_one_is_refused():
+    """Beat sends no month on the 1st and the command's --month is optional: the current month in
+    the county's time zone (DOMAIN §0.4: months are YYYY-MM, stored as their first day)."""
+    this_month = timezone.localdate().replace(day=1)
+    assert sweep_services.parse_sweep_month(None) == this_month
+    assert sweep_services.parse_sweep_month("") == this_month
+    assert sweep_services.parse_sweep_month(" 2025-06 ") == JUNE_2025
+    assert sweep_services.parse_sweep_month(dt.date(2025, 6, 17)) == JUNE_2025
+    with pytest.raises(InvalidInput):
+        sweep_services.parse_sweep_month("2025-13")
 
 
 # --- Cut short, and run twice at once (real PostgreSQL, committed transactions) -----------------------

@@ -17,6 +17,8 @@ from benefits.calculations import resident_pension_amount
 from benefits.choices import BenefitProgramme
 from benefits.entitlements import StopReason, SuspensionReason
 from benefits.models import PayoutLine
+from enrollment.choices import CardStatus
+from enrollment.models import Person
 from socialsec.core.choices import Role
 from socialsec.core.exceptions import InvalidState
 from socialsec.core.models import User
@@ -253,7 +255,6 @@ def test_api_generation_runs_the_same_queries_for_2_and_12_payees(api, cast):
 
 
 def test_a_line_failed_at_the_bank_is_reissued_once_by_reference_after_the_account_is_corrected(cast):
-    from enrollment.models import Person
     from socialsec.rosters.choices import BankResult, RosterStatus
     from tests.rosters.factories import advance, settle
 
@@ -287,3 +288,28 @@ def test_a_line_failed_at_the_bank_is_reissued_once_by_reference_after_the_accou
     july = generate(cast, dt.date(2025, 7, 1))
     assert july.lines.filter(reissue_of__isnull=False).count() == 0
     assert july.total_persons == 2
+
+
+def test_a_line_pays_the_bank_account_else_the_social_security_card_and_nobody_without_either(cast):
+    """DOMAIN §8.3: the social-security card is the credential and has a financial function
+    [S1 Art7, Art62]; the bank file needs the card or account number. A payee's bank account is
+    used when there is one, else the card; a payee with neither gets no line (nothing to pay to)."""
+    with_account, card_only, neither = (pensioner(cast) for _ in range(3))
+    for person in (with_account, card_only, neither):
+        paying(cast, person, start_month=dt.date(2025, 1, 1))
+    Person.objects.filter(pk=card_only.pk).update(
+        bank_account_number="", bank_name="", card_number="360121900000000001", card_status=CardStatus.ACTIVE
+    )
+    Person.objects.filter(pk=neither.pk).update(bank_account_number="", bank_name="")
+
+    by_person = lines(generate(cast, dt.date(2025, 6, 1)))
+
+    assert set(by_person) == {with_account.pk, card_only.pk}
+    assert (by_person[with_account.pk].account_number, by_person[with_account.pk].bank_name) == (
+        with_account.bank_account_number,
+        "农商银行",
+    )
+    assert (by_person[card_only.pk].account_number, by_person[card_only.pk].bank_name) == (
+        "360121900000000001",
+        "",
+    )

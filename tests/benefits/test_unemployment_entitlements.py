@@ -286,3 +286,46 @@ def test_an_employee_pension_is_not_applied_for(cast):
             programme=BenefitProgramme.EMPLOYEE_PENSION,
             by=cast.maker_ann,
         )
+
+
+def unemployment_benefit(person, *, status: str) -> BenefitEntitlement:
+    """A Jinan unemployment benefit from 2021-01 for 12 months: PAYING, or STOPPED when they ran out."""
+    benefit = BenefitEntitlement.objects.create(
+        person=person,
+        programme=UB,
+        status=EntitlementStatus.PAYING,
+        region=JINAN_DISTRICT,
+        basic=Decimal(1800),
+        start_month=dt.date(2021, 1, 1),
+        duration_months=12,
+    )
+    if status == EntitlementStatus.STOPPED:
+        BenefitEntitlement.objects.filter(pk=benefit.pk).update(
+            status=EntitlementStatus.STOPPED,
+            stop_month=dt.date(2022, 1, 1),
+            stop_reason=StopReason.DURATION_EXHAUSTED,
+        )
+    return benefit
+
+
+@pytest.mark.usefixtures("jinan_wages")
+def test_no_subsidy_beside_an_unemployment_benefit_being_received(cast):
+    """DOMAIN §3.5 "Rules during the subsidy": the subsidy is not paid beside unemployment benefit;
+    the registry's open benefit is what the service reads."""
+    person = insured(cast, months=36, pooling_area=JINAN_DISTRICT)
+    unemployment_benefit(person, status=EntitlementStatus.PAYING)
+    with pytest.raises(InvalidState) as refused:
+        apply_subsidy(cast, person)
+    assert "unemployment_subsidy.receiving_benefit" in refused.value.details["rules"]
+    assert not BenefitEntitlement.objects.filter(person=person, programme=US).exists()
+
+
+@pytest.mark.usefixtures("jinan_wages")
+def test_a_benefit_used_up_gives_the_subsidy_of_the_exhausted_tier(cast):
+    """DOMAIN §3.5 "Who": people whose unemployment benefit ran out (stopped, duration exhausted)
+    and are still unemployed; Jinan pays them 500 a month, up to 6 months."""
+    person = insured(cast, months=36, pooling_area=JINAN_DISTRICT)
+    unemployment_benefit(person, status=EntitlementStatus.STOPPED)
+    subsidy = apply_subsidy(cast, person)  # laid off after 3 years: only the benefit used up qualifies
+    assert (subsidy.basic, subsidy.duration_months) == (Decimal("500.00"), 6)
+    assert subsidy.snapshot["decision"]["inputs"]["benefit_exhausted"] is True

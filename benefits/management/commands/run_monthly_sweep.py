@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from benefits import sweep_services
 from socialsec.core.exceptions import DomainError
@@ -24,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, month: str | None, **options: Any) -> None:
         try:
-            day = sweep_services.parse_sweep_month(month) if month else timezone.localdate()
+            day = sweep_services.parse_sweep_month(month)
             run = sweep_services.sweep_start(month=day, by=None, schedule=False)
             self.stdout.write(f"sweep {run.pk} of {run.month:%Y-%m}: steps done {run.steps_done or '-'}")
             last = [-1]
