@@ -60,35 +60,51 @@ def roster_app(ctx: BenchContext) -> int:
     return lines
 
 
+def _roster_lines_ref(cursor: Any, *, roster: PayoutRoster, programme: str, skip_rostered: bool) -> int:
+    """The reference's bare INSERT … SELECT of a county roster's lines: the entitlements' stored
+    amounts, the account as roster_generate takes it. `skip_rostered`: leave out persons already on
+    a roster of the month (not cancelled, not failed at the bank), as the sweep's rosters do."""
+    period = roster.period
+    line = PayoutLine._meta.db_table
+    rostered = (
+        f"AND NOT EXISTS (SELECT 1 FROM {line} l WHERE l.person_id = e.person_id AND l.period = %s"
+        " AND l.programme = e.programme AND NOT l.roster_cancelled AND l.bank_status <> %s)"
+        if skip_rostered
+        else ""
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO {line} (roster_id, seq, person_id, programme, period, basic, account, top_up,
+            back_pay, deduction, net, account_number, bank_name, roster_cancelled, bank_status,
+            bank_message, entitlement_id)
+        SELECT %s, row_number() OVER (ORDER BY p.village_id, p.id), e.person_id, e.programme, %s,
+               e.basic, e.account, e.top_up, 0, 0, e.basic + e.account + e.top_up,
+               COALESCE(NULLIF(p.bank_account_number, ''), p.card_number),
+               CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
+               false, %s, '', e.id
+        FROM {BenefitEntitlement._meta.db_table} e
+        JOIN {Person._meta.db_table} p ON p.id = e.person_id
+        WHERE e.programme = %s AND e.status = %s AND e.start_month <= %s
+          AND (e.stop_month IS NULL OR e.stop_month > %s)
+          AND (p.bank_account_number <> '' OR p.card_number <> '')
+          AND (p.death_date IS NULL OR p.death_date >= %s)
+          {rostered}
+        """,
+        [roster.pk, period, BankResult.PENDING, programme, EntitlementStatus.PAYING, period, period, period]
+        + ([period, BankResult.FAILED] if skip_rostered else []),
+    )
+    return cursor.rowcount
+
+
 def roster_ref(ctx: BenchContext) -> int:
     period = _month(ctx)
     clerk = _clerk(ctx)
-    line = PayoutLine._meta.db_table
     with transaction.atomic():
         roster = PayoutRoster.objects.create(
             number=f"REF-{period:%Y%m}", programme=RP, period=period, township=None, created_by=clerk
         )
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {line} (roster_id, seq, person_id, programme, period, basic, account, top_up,
-                    back_pay, deduction, net, account_number, bank_name, roster_cancelled, bank_status,
-                    bank_message, entitlement_id)
-                SELECT %s, row_number() OVER (ORDER BY p.village_id, p.id), e.person_id, e.programme, %s,
-                       e.basic, e.account, e.top_up, 0, 0, e.basic + e.account + e.top_up,
-                       COALESCE(NULLIF(p.bank_account_number, ''), p.card_number),
-                       CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
-                       false, %s, '', e.id
-                FROM {BenefitEntitlement._meta.db_table} e
-                JOIN {Person._meta.db_table} p ON p.id = e.person_id
-                WHERE e.programme = %s AND e.status = %s AND e.start_month <= %s
-                  AND (e.stop_month IS NULL OR e.stop_month > %s)
-                  AND (p.bank_account_number <> '' OR p.card_number <> '')
-                  AND (p.death_date IS NULL OR p.death_date >= %s)
-                """,
-                [roster.pk, period, BankResult.PENDING, RP, EntitlementStatus.PAYING, period, period, period],
-            )
-            written = cursor.rowcount
+            written = _roster_lines_ref(cursor, roster=roster, programme=RP, skip_rostered=False)
         transaction.set_rollback(True)
     return written
 
@@ -137,42 +153,25 @@ def _sweep_app_once(ctx: BenchContext) -> tuple[int, ...]:
 
 def _sweep_ref_once(ctx: BenchContext) -> tuple[int, ...]:
     from benefits import sweep_services
-    from benefits.sweeps import SweepRun, WorkItem, WorkItemKind, WorkItemStatus
+    from benefits.sweeps import SweepRun
 
     period = _month(ctx)
     clerk = _clerk(ctx)
     run = SweepRun.objects.create(month=period, status="done")
-    item = WorkItem._meta.db_table
+    statements = [
+        sweep_services.should_pay_insert_sql(month=period, sweep_id=run.pk),
+        sweep_services.death_stop_update_sql(month=period, by_id=clerk.pk),
+        sweep_services.unemployment_stop_update_sql(month=period, by_id=clerk.pk),
+        sweep_services.overpaid_insert_sql(month=period, sweep_id=run.pk),
+    ]
     found = []
     with connection.cursor() as cursor:
-        select = sweep_services.should_pay_sql(month=period)
-        written = 0
-        if select is not None:
-            sql, params = select
-            cursor.execute(
-                f"INSERT INTO {item} (kind, status, month, person_id, township_id, sweep_id,"
-                f" overpaid_months, overpaid_amount, close_note, created_at)"
-                f" SELECT %s, %s, %s, f.id, f.township_id, %s, '{{}}', 0, '', now() FROM ({sql}) f",
-                [WorkItemKind.SHOULD_PAY, WorkItemStatus.OPEN, period, run.pk, *params],
-            )
-            written = cursor.rowcount
-        found.append(written)
-        update = sweep_services.death_stop_update_sql(month=period, by_id=clerk.pk)
-        written = 0
-        if update is not None:
-            cursor.execute(*update)
-            written = cursor.rowcount
-        found.append(written)
-        cursor.execute(*sweep_services.unemployment_stop_update_sql(month=period, by_id=clerk.pk))
-        found.append(cursor.rowcount)
-        sql, params = sweep_services.overpaid_sql()
-        cursor.execute(
-            f"INSERT INTO {item} (kind, status, month, person_id, township_id, entitlement_id, sweep_id,"
-            f" overpaid_months, overpaid_amount, close_note, created_at) SELECT %s, %s, %s, f.person_id,"
-            f" f.township_id, f.entitlement_id, %s, f.months, f.amount, '', now() FROM ({sql}) f",
-            [WorkItemKind.DEATH_OVERPAID, WorkItemStatus.OPEN, period, run.pk, *params],
-        )
-        found.append(cursor.rowcount)
+        for statement in statements:
+            written = 0
+            if statement is not None:  # None: no pooling area for the rule to read
+                cursor.execute(*statement)
+                written = cursor.rowcount
+            found.append(written)
         lines = 0
         programmes = (
             BenefitEntitlement.objects.filter(status=EntitlementStatus.PAYING, start_month__lte=period)
@@ -187,32 +186,7 @@ def _sweep_ref_once(ctx: BenchContext) -> tuple[int, ...]:
             )
             if not created:  # the month has its roster: nothing to generate (as the sweep skips it)
                 continue
-            cursor.execute(
-                f"""
-                INSERT INTO {PayoutLine._meta.db_table} (roster_id, seq, person_id, programme, period, basic,
-                    account, top_up, back_pay, deduction, net, account_number, bank_name, roster_cancelled,
-                    bank_status, bank_message, entitlement_id)
-                SELECT %s, row_number() OVER (ORDER BY p.village_id, p.id), e.person_id, e.programme, %s,
-                       e.basic, e.account, e.top_up, 0, 0, e.basic + e.account + e.top_up,
-                       COALESCE(NULLIF(p.bank_account_number, ''), p.card_number),
-                       CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
-                       false, %s, '', e.id
-                FROM {BenefitEntitlement._meta.db_table} e
-                JOIN {Person._meta.db_table} p ON p.id = e.person_id
-                WHERE e.programme = %s AND e.status = %s AND e.start_month <= %s
-                  AND (e.stop_month IS NULL OR e.stop_month > %s)
-                  AND (p.bank_account_number <> '' OR p.card_number <> '')
-                  AND (p.death_date IS NULL OR p.death_date >= %s)
-                  AND NOT EXISTS (
-                      SELECT 1 FROM {PayoutLine._meta.db_table} l WHERE l.person_id = e.person_id
-                         AND l.period = %s AND l.programme = e.programme AND NOT l.roster_cancelled
-                         AND l.bank_status <> %s)
-                """,
-                [roster.pk, period, BankResult.PENDING, programme, EntitlementStatus.PAYING]
-                + [period] * 4
-                + [BankResult.FAILED],
-            )
-            lines += cursor.rowcount
+            lines += _roster_lines_ref(cursor, roster=roster, programme=programme, skip_rostered=True)
     return (*found, lines)  # type: ignore[return-value]
 
 

@@ -54,7 +54,7 @@ from enrollment.coverage import coverage_refresh
 from enrollment.models import ContributionRecord, Enrollment, Person, PersonalAccount
 from socialsec.core.choices import Role
 from socialsec.core.models import User
-from socialsec.core.seeding import SeedContext
+from socialsec.core.seeding import SeedContext, busiest_township_id
 from socialsec.rosters.choices import BankResult, RosterStatus, RosterStep
 from socialsec.rosters.services import BankLineResult
 
@@ -197,7 +197,7 @@ def resident_pension_entitlements_from_enrollments(*, month: dt.date) -> int:
                        date_trunc('month', p.birth_date + interval '60 years') + interval '1 month' AS date)),
                    '', '', '[]', 0, '', '', %s::jsonb
             FROM {enr} e
-            JOIN enrollment_person p ON p.id = e.person_id
+            JOIN {Person._meta.db_table} p ON p.id = e.person_id
             JOIN {rates.sql} ON rp.region_code = e.pooling_area
             LEFT JOIN {acc} pa ON pa.person_id = e.person_id AND pa.scheme = e.scheme
             LEFT JOIN (
@@ -207,8 +207,7 @@ def resident_pension_entitlements_from_enrollments(*, month: dt.date) -> int:
             WHERE e.scheme = %s AND e.status = %s
               AND NOT EXISTS (
                   SELECT 1 FROM {ent} b
-                  WHERE b.person_id = e.person_id AND b.programme = %s
-                    AND b.status NOT IN ('stopped', 'rejected')
+                  WHERE b.person_id = e.person_id AND b.programme = %s AND b.status <> ALL (%s)
               )
             """,
             [
@@ -221,6 +220,7 @@ def resident_pension_entitlements_from_enrollments(*, month: dt.date) -> int:
                 Scheme.RESIDENT_PENSION,
                 EnrollmentStatus.RECEIVING,
                 RP,
+                list(CLOSED_ENTITLEMENT_STATUSES),
             ],
         )
         return cursor.rowcount
@@ -469,17 +469,6 @@ def _late_deaths(ctx: SeedContext, roster: PayoutRoster) -> int:
             [roster.pk, BankResult.PAID, LATE_DEATH_SHARE, died_in, days, LATE_DEATH_SOURCE, ctx.created_at],
         )
         return cursor.rowcount
-
-
-def busiest_township_id() -> int | None:
-    """The township with the most persons (ties: the lowest id), as setup_demo chooses it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT township_id FROM {Person._meta.db_table} GROUP BY township_id "
-            "ORDER BY count(*) DESC, township_id LIMIT 1"
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 def _demo_rosters(ctx: SeedContext) -> int:

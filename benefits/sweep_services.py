@@ -314,10 +314,9 @@ def should_pay_sql(
     `rules`: eligibility_rules_sql() of the month, when the caller has it already."""
     from enrollment.models import ContributionRecord, Enrollment, Person
 
+    rules = rules or _eligibility_rules(month)
     if rules is None:
-        rules = _eligibility_rules(month)
-        if rules is None:
-            return None
+        return None
     slice_rule, slice_params = _slice(persons, "en.person_id")
     sql = f"""
         SELECT p.id, p.township_id
@@ -359,26 +358,35 @@ def should_pay_sql(
     return sql, params
 
 
+def should_pay_insert_sql(
+    *, month: dt.date, sweep_id: int, persons: tuple[int, int] | None = None, rules: SqlValues | None = None
+) -> tuple[str, list[Any]] | None:
+    """Rule (a) as one statement: the INSERT … SELECT of should_pay_sql's persons as OPEN work
+    items of the sweep `sweep_id` (None: no pooling area has resident-pension enrollments)."""
+    select = should_pay_sql(month=month, persons=persons, rules=rules)
+    if select is None:
+        return None
+    sql, params = select
+    insert = f"""
+        INSERT INTO {_table(WorkItem)} (kind, status, month, person_id, township_id, sweep_id,
+                    overpaid_months, overpaid_amount, close_note, created_at)
+        SELECT %s, %s, %s, found.id, found.township_id, %s, '{{}}', 0, '', now()
+          FROM ({sql}) AS found
+        ON CONFLICT DO NOTHING
+    """
+    return insert, [WorkItemKind.SHOULD_PAY, WorkItemStatus.OPEN, month, sweep_id, *params]
+
+
 def _should_pay(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[str, Any]) -> int:
     if "rules" not in cache:  # the regions' parameters, read once for every chunk of the step
         cache["rules"] = _eligibility_rules(run.month)
     if cache["rules"] is None:
         return 0
-    select = should_pay_sql(month=run.month, persons=persons, rules=cache["rules"])
-    if select is None:
+    insert = should_pay_insert_sql(month=run.month, sweep_id=run.pk, persons=persons, rules=cache["rules"])
+    if insert is None:
         return 0
-    sql, params = select
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {_table(WorkItem)} (kind, status, month, person_id, township_id, sweep_id,
-                        overpaid_months, overpaid_amount, close_note, created_at)
-            SELECT %s, %s, %s, found.id, found.township_id, %s, '{{}}', 0, '', now()
-              FROM ({sql}) AS found
-            ON CONFLICT DO NOTHING
-            """,
-            [WorkItemKind.SHOULD_PAY, WorkItemStatus.OPEN, run.month, run.pk, *params],
-        )
+        cursor.execute(*insert)
         return cursor.rowcount
 
 
@@ -396,10 +404,9 @@ def death_stop_update_sql(
     `death`: death_stop_sql() of the open entitlements' regions, when the caller has it already."""
     from enrollment.models import Person
 
+    death = death or _death_stops(month)
     if death is None:
-        death = _death_stops(month)
-        if death is None:
-            return None
+        return None
     stop = death_stop_month_sql("p.death_date", alias="ds")
     # The slice on both sides: the dead are found through person_dead, a small partial index.
     slice_rule, slice_params = _slice(persons, "e.person_id", "p.id")
@@ -517,20 +524,26 @@ def overpaid_sql(*, persons: tuple[int, int] | None = None) -> tuple[str, list[A
     return sql, params
 
 
-def _overpaid(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[str, Any]) -> int:
+def overpaid_insert_sql(
+    *, month: dt.date, sweep_id: int, persons: tuple[int, int] | None = None
+) -> tuple[str, list[Any]]:
+    """Rule (c) as one statement: the INSERT … SELECT of overpaid_sql's entitlements as OPEN
+    DEATH_OVERPAID work items of the sweep `sweep_id`, with their months and sum."""
     sql, params = overpaid_sql(persons=persons)
+    insert = f"""
+        INSERT INTO {_table(WorkItem)} (kind, status, month, person_id, township_id, entitlement_id,
+                    sweep_id, overpaid_months, overpaid_amount, close_note, created_at)
+        SELECT %s, %s, %s, found.person_id, found.township_id, found.entitlement_id, %s,
+               found.months, found.amount, '', now()
+          FROM ({sql}) AS found
+        ON CONFLICT DO NOTHING
+    """
+    return insert, [WorkItemKind.DEATH_OVERPAID, WorkItemStatus.OPEN, month, sweep_id, *params]
+
+
+def _overpaid(run: SweepRun, persons: tuple[int, int], by: User, cache: dict[str, Any]) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {_table(WorkItem)} (kind, status, month, person_id, township_id, entitlement_id,
-                        sweep_id, overpaid_months, overpaid_amount, close_note, created_at)
-            SELECT %s, %s, %s, found.person_id, found.township_id, found.entitlement_id, %s,
-                   found.months, found.amount, '', now()
-              FROM ({sql}) AS found
-            ON CONFLICT DO NOTHING
-            """,
-            [WorkItemKind.DEATH_OVERPAID, WorkItemStatus.OPEN, run.month, run.pk, *params],
-        )
+        cursor.execute(*overpaid_insert_sql(month=run.month, sweep_id=run.pk, persons=persons))
         return cursor.rowcount
 
 

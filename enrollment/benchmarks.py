@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import NoReverseMatch, reverse
@@ -32,14 +31,13 @@ from enrollment.models import Enrollment, Person
 from socialsec.core.benchmarking import BenchContext, Request, RequestScenario, TimedScenario
 from socialsec.core.choices import Role
 from socialsec.core.models import AdministrativeDivision, User
+from socialsec.core.seeding import busiest_township_id
 
 
 def _clerks(ctx: BenchContext) -> list[tuple[User, str]]:
     """(user, session cookie) for a township clerk and a county-wide clerk, made afresh each run."""
-    busiest = (
-        Person.objects.values("township_id").annotate(n=Count("id")).order_by("-n", "township_id").first()
-    )
-    townships = AdministrativeDivision.objects.filter(pk=busiest["township_id"]) if busiest else []
+    busiest = busiest_township_id()
+    townships = AdministrativeDivision.objects.filter(pk=busiest) if busiest is not None else []
     township_clerk = ctx.bench_user("perfbench_township_clerk", roles=[Role.CLERK], townships=townships)
     county_clerk = ctx.bench_user("perfbench_county_clerk", roles=[Role.CLERK], county_wide=True)
     return [(user, ctx.session_cookie(user)) for user in (township_clerk, county_clerk)]

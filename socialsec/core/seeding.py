@@ -459,6 +459,19 @@ def existing_registry() -> dict[str, int]:
     return counts
 
 
+def busiest_township_id() -> int | None:
+    """The township with the most persons (ties: the lowest id): where setup_demo puts the demo
+    staff and benefits.seeding the demo rosters. None while the registry has no person."""
+    row = (
+        apps.get_model("enrollment", "Person")
+        .objects.values("township_id")
+        .annotate(persons=models.Count("id"))
+        .order_by("-persons", "township_id")
+        .first()
+    )
+    return row["township_id"] if row else None
+
+
 def read_marker() -> dict[str, Any] | None:
     """The (persons, seed, as_of) of the county seed_county last loaded here, if the table says so."""
     with connection.cursor() as cursor:
@@ -477,7 +490,10 @@ def read_marker() -> dict[str, Any] | None:
 def _write_marker(ctx: SeedContext) -> None:
     # A table comment rather than a table: no migration, transactional, and TRUNCATE keeps it.
     marker = {
-        "persons": ctx.persons, "seed": ctx.seed, "as_of": ctx.as_of.isoformat(), "county": ctx.county_code
+        "persons": ctx.persons,
+        "seed": ctx.seed,
+        "as_of": ctx.as_of.isoformat(),
+        "county": ctx.county_code,
     }
     text = MARKER_PREFIX + json.dumps(marker, sort_keys=True)
     table = connection.ops.quote_name(AdministrativeDivision._meta.db_table)

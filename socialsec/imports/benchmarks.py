@@ -1,9 +1,8 @@
 """perfbench scenarios of the imports: a 100,000-row list, xlsx and csv, through the services.
 
 - `import_xlsx`, `import_csv`: the lists that really come with 100,000 rows, special-group lists
-  (an INSERT kind). MAIN_KIND names the kind; until it is registered they fall back to
-  death_records, and say so on stderr. PERFBENCH_IMPORT_KIND=<kind> runs them for another
-  kind of BENCH_KINDS (e.g. `PERFBENCH_IMPORT_KIND=death_records make bench`).
+  (an INSERT kind, MAIN_KIND). PERFBENCH_IMPORT_KIND=<kind> runs them for another kind of
+  BENCH_KINDS (e.g. `PERFBENCH_IMPORT_KIND=death_records make bench`).
 - `import_deaths_xlsx`: a 100,000-row death list, the update-heavy case (it rewrites nearly
   every person row, so index maintenance of the person table bounds it, not the import).
 
@@ -24,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,11 +36,11 @@ from django.db import connection, transaction
 
 from socialsec.core.benchmarking import BenchContext, TimedScenario
 from socialsec.core.choices import Role
+from socialsec.core.seeding import history_models
 
 ROWS = 100_000
-# The kind the main scenarios (import_xlsx, import_csv) run, when it is registered.
+# The kind the main scenarios (import_xlsx, import_csv) run.
 MAIN_KIND = "special_groups"
-FALLBACK_KIND = "death_records"
 _cache: dict[Any, Any] = {}
 
 
@@ -185,23 +183,12 @@ BENCH_KINDS: dict[str, BenchKind] = {
 
 
 def _main_kind() -> str:
-    from socialsec.imports.kinds import get_kind
-
-    chosen = os.environ.get("PERFBENCH_IMPORT_KIND", "")
-    if chosen:
-        if chosen not in BENCH_KINDS:
-            raise RuntimeError(
-                f"PERFBENCH_IMPORT_KIND={chosen}: no benchmark for it (known: {sorted(BENCH_KINDS)})"
-            )
-        return chosen
-    if get_kind(MAIN_KIND) is not None:
-        return MAIN_KIND
-    if "main_kind_noted" not in _cache:
-        _cache["main_kind_noted"] = True
-        sys.stderr.write(
-            f"perfbench: import kind {MAIN_KIND} is not registered; imports use {FALLBACK_KIND}\n"
+    chosen = os.environ.get("PERFBENCH_IMPORT_KIND", "") or MAIN_KIND
+    if chosen not in BENCH_KINDS:
+        raise RuntimeError(
+            f"PERFBENCH_IMPORT_KIND={chosen}: no benchmark for it (known: {sorted(BENCH_KINDS)})"
         )
-    return FALLBACK_KIND
+    return chosen
 
 
 def _rows(ctx: BenchContext, kind: str) -> pd.DataFrame:
@@ -252,16 +239,8 @@ def _user(ctx: BenchContext) -> Any:
 
 def _written_tables(labels: tuple[str, ...]) -> list[str]:
     """The tables of these models, of their pghistory events, and the contexts."""
-    tables = []
-    for label in labels:
-        model = apps.get_model(label)
-        tables.append(model._meta.db_table)
-        tables.extend(
-            candidate._meta.db_table
-            for candidate in apps.get_models()
-            if getattr(candidate, "pgh_tracked_model", None) is model
-        )
-    return [*tables, "pghistory_context"]
+    written = [apps.get_model(label) for label in labels]
+    return [*(model._meta.db_table for model in [*written, *history_models(written)]), "pghistory_context"]
 
 
 def _setup(ctx: BenchContext, kind: str, suffix: str) -> None:

@@ -61,7 +61,9 @@ else:
 # JIT off for this application's sessions: its statements are index-driven (a township's persons, a
 # roster's lines), and PostgreSQL's cost-based JIT compiled them anyway, 0.3 s per statement for
 # work of 0.1 s (measured on the monthly sweep's rules). Only long analytical scans gain from JIT.
-_default_db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Added to the options DATABASE_URL may give (?options=-c%20statement_timeout%3D…), which stay.
+_db_options = _default_db.setdefault("OPTIONS", {})
+_db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -119,8 +119,8 @@ def test_running_the_same_month_again_creates_nothing(cast, county):
 
 
 def test_e9_the_sweep_stops_the_entitlement_of_the_dead_and_lists_the_months_paid_after(cast):
-    """E9: died 2025-03-10 with the death month payable → stop from 2025-04; April–June, paid on
-    released rosters, are the overpayment, with their sum."""
+    """DOMAIN §5.4 DEATH, E9: died 2025-03-10 with the death month payable → stop from 2025-04;
+    April–June, paid on released rosters, are the overpayment, with their sum."""
     person = pensioner(cast)
     entitlement = paying(cast, person, start_month=dt.date(2025, 1, 1))
     paid = {}
@@ -154,6 +154,8 @@ def test_e9_the_sweep_stops_the_entitlement_of_the_dead_and_lists_the_months_pai
 
 
 def test_a_death_whose_stop_month_has_not_come_is_stopped_by_a_later_sweep(cast):
+    """DOMAIN §5.4 DEATH, E9 (the death month payable): died 20 June, June is paid; the June sweep
+    leaves the entitlement paying, the July sweep stops it from July, and nothing is overpaid."""
     person = pensioner(cast)
     entitlement = paying(cast, person, start_month=dt.date(2025, 1, 1))
     Person.objects.filter(pk=person.pk).update(death_date=dt.date(2025, 6, 20))  # payable through June
@@ -279,7 +281,9 @@ def test_a_second_runner_of_the_same_month_is_refused_while_the_first_holds_it(c
             sweep_services.sweep_run(run.pk)
         assert WorkItem.objects.count() == 0
     finally:
-        other.close()  # the first worker's connection ends: its lock goes with it
+        with other.cursor() as cursor:  # the first worker ends: its lock goes (closing alone may lag)
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [4_101_001, 202506])
+        other.close()
     assert sweep_services.sweep_run(run.pk).status == SweepStatus.DONE
 
 

@@ -255,6 +255,9 @@ def test_api_generation_runs_the_same_queries_for_2_and_12_payees(api, cast):
 
 
 def test_a_line_failed_at_the_bank_is_reissued_once_by_reference_after_the_account_is_corrected(cast):
+    """DOMAIN §8.3 (receipt round trip), E22 step 5: a line the bank refused is re-issued, by reference
+    and with its amounts, on a later month's roster once the account is corrected; not while the
+    refused account is still on record, and never twice."""
     from socialsec.rosters.choices import BankResult, RosterStatus
     from tests.rosters.factories import advance, settle
 

@@ -87,6 +87,8 @@ def approve(cast, entitlement):
 
 
 def test_e11_seven_years_laid_off_and_registered_get_18_months_at_the_regions_amount(cast):
+    """DOMAIN §3.1 (all three conditions met), §3.2 (7 years: 18 months, national table), §3.3 (90% of
+    the minimum wage, not below the urban 低保 standard), E11."""
     entitlement = apply(cast, insured(cast, months=7 * 12))
 
     expected = unemployment_benefit_amount(region=COUNTY, month=JAN_2025)
@@ -106,6 +108,8 @@ def test_e11_seven_years_laid_off_and_registered_get_18_months_at_the_regions_am
     ],
 )
 def test_e12_e13_an_unmet_condition_is_refused_naming_its_rule(cast, months, involuntary, registered, rule):
+    """DOMAIN §3.1: each of the three conditions is required; the refusal names the unmet one's rule
+    (E12: under a year of contributions; E13: left voluntarily; not registered as unemployed)."""
     person = insured(cast, months=months)
     with pytest.raises(InvalidState) as refused:
         apply(cast, person, involuntary=involuntary, registered=registered)
@@ -145,6 +149,9 @@ def test_carried_over_months_are_never_negative(cast):
 
 
 def test_rosters_pay_the_granted_months_and_the_sweep_stops_it_when_they_run_out(cast):
+    """DOMAIN §3.2, §3.4 (duration exhausted): 24 months of contributions grant 12 months from
+    January 2025; December 2025 is on the roster, January 2026 is not, and the January sweep stops
+    the benefit from January 2026 (duration_exhausted)."""
     person = insured(cast, months=24)  # 12 months nationally
     entitlement = approve(cast, apply(cast, person))
     assert entitlement.duration_months == 12
@@ -168,6 +175,8 @@ def test_rosters_pay_the_granted_months_and_the_sweep_stops_it_when_they_run_out
 
 
 def test_e14_a_pension_start_stops_unemployment_benefit_from_the_pensions_first_month(cast):
+    """DOMAIN §3.4, §1.6 "Unemployment and pension", §5.4 UI_AND_PENSION, E14: an employee pension
+    from April 2025 stops the benefit from April; May's roster pays the pension, not the benefit."""
     person = insured(cast, months=7 * 12)
     entitlement = approve(cast, apply(cast, person))
     services.roster_generate(
@@ -260,6 +269,8 @@ def test_e12_e13_the_subsidy_while_a_policy_is_in_force_at_the_local_tier(cast, 
 
 @pytest.mark.usefixtures("jinan_wages")
 def test_no_subsidy_outside_the_policys_dates_and_never_twice(cast):
+    """DOMAIN §3.5: no subsidy for a month the temporary policy does not cover, and the subsidy is
+    paid only once (a stopped one still counts as received)."""
     person = insured(cast, months=11, pooling_area=JINAN_DISTRICT)
     with pytest.raises(InvalidState) as refused:
         apply_subsidy(cast, person, start=dt.date(2023, 6, 1))

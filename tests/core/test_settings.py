@@ -134,3 +134,26 @@ def test_connections_persist_between_requests():
 
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] >= 60
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+def test_sessions_run_without_jit_and_keep_the_options_the_database_url_gives():
+    """JIT off for every connection (socialsec/settings/base.py); an operator's own server options
+    in DATABASE_URL (here a statement timeout) are kept beside it, not replaced."""
+    from django.db import connection
+
+    from socialsec.core.benchmarking import database_url
+
+    # The server the tests use (TCP or the embedded one's socket), its always-present database.
+    url = database_url({**connection.settings_dict, "NAME": "postgres"})
+    separator = "&" if "?" in url else "?"
+    result = run_django(
+        "from django.db import connection; cursor = connection.cursor(); "
+        "cursor.execute('SHOW jit'); print(cursor.fetchone()[0]); "
+        "cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])",
+        {
+            "DJANGO_SETTINGS_MODULE": "socialsec.settings.test",
+            "DATABASE_URL": f"{url}{separator}options=-c%20statement_timeout%3D4321",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["off", "4321ms"]

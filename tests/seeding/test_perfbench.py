@@ -97,3 +97,29 @@ def test_the_server_gets_the_benchmarks_own_database_as_a_url():
     assert database_url(socket_db) == "postgresql://postgres@/socialsec?host=/work/var/pg%20sock"
     tcp_db = {"NAME": "test_x", "USER": "app", "PASSWORD": "p@ss", "HOST": "127.0.0.1", "PORT": "5432"}
     assert database_url(tcp_db) == "postgresql://app:p%40ss@127.0.0.1:5432/test_x"
+
+
+@real_db
+def test_the_roster_and_sweep_scenarios_find_what_their_bare_statements_find():
+    """Issue 4: the roster (DOMAIN §8.3) and the monthly sweep (§5.3 SHOULD_PAY, §5.4 DEATH, E9,
+    §3.4 E14) against one bare statement per rule; a second sweep of the month on each side finds
+    the same (nothing new) as the other."""
+    lines, _ = perfbench(persons=3000, rounds=1, scenarios=["roster", "monthly_sweep", "monthly_sweep_again"])
+    assert [line["scenario"] for line in lines] == ["roster", "monthly_sweep", "monthly_sweep_again"]
+    for line in lines:
+        assert set(line) == TIMED_KEYS
+        assert line["same_result"] is True, line
+        assert line["rows"] > 0 and line["app_s"] > 0 and line["ref_s"] > 0
+    assert lines[1]["rows"] == lines[2]["rows"] == 3000  # the sweeps' rows are the registry's persons
+
+
+@real_db
+def test_the_import_scenarios_write_what_their_bare_references_write(monkeypatch):
+    """The special-group list (an INSERT kind, the main scenarios) and the death list (an UPDATE)."""
+    monkeypatch.delenv("PERFBENCH_IMPORT_KIND", raising=False)
+    lines, _ = perfbench(persons=3000, rounds=1, scenarios=["import_csv", "import_deaths_xlsx"])
+    assert [line["scenario"] for line in lines] == ["import_csv", "import_deaths_xlsx"]
+    for line in lines:
+        assert set(line) == TIMED_KEYS
+        assert line["same_result"] is True, line
+        assert line["rows"] > 2000  # the living persons of the county, one list row each

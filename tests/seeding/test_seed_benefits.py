@@ -20,13 +20,7 @@ from django.db.models import Count, F, Sum
 from benefits.choices import BenefitProgramme
 from benefits.entitlements import BenefitEntitlement, EntitlementStatus, StopReason
 from benefits.models import PayoutLine, PayoutRoster
-from benefits.seeding import (
-    DEMO_STATES,
-    LATE_DEATH_SOURCE,
-    MIN_FAILED_LINES,
-    SEED_STAFF,
-    busiest_township_id,
-)
+from benefits.seeding import DEMO_STATES, LATE_DEATH_SOURCE, MIN_FAILED_LINES, SEED_STAFF
 from benefits.selectors import INBOXES, ROLE_INBOXES
 from benefits.services import other_basic_pensions
 from benefits.sweep_services import sweep_run, sweep_start
@@ -35,6 +29,7 @@ from enrollment.choices import EnrollmentStatus, Scheme
 from enrollment.models import Enrollment, Person
 from socialsec.core.management.commands.setup_demo import DEMO_USERS
 from socialsec.core.models import User
+from socialsec.core.seeding import busiest_township_id
 from socialsec.rosters.choices import BankResult, RosterStatus
 
 AS_OF = dt.date(2025, 6, 30)
@@ -58,6 +53,7 @@ def paying(programme: str):
 
 @real_db
 def test_employee_pension_payees_come_at_the_foundation_rate_and_some_also_draw_the_resident_pension():
+    """DOMAIN §1.6 Art 8, §5.4 DUAL_SCHEME, E7: the dual-receipt cases the rule must find."""
     # About 36,000 a million from the registry's retirees, plus 1% of the resident-pension payees.
     seed(10_000)
     persons = Person.objects.count()
@@ -99,6 +95,8 @@ def test_employee_pension_payees_come_at_the_foundation_rate_and_some_also_draw_
 
 @real_db
 def test_the_previous_month_is_paid_by_five_people_but_a_handful_of_lines_and_nothing_of_this_month():
+    """DOMAIN §8.2, §8.3, E22: five different posts take the roster to PAYING; the receipt fails a
+    handful of lines (PARTIALLY_PAID), which wait for re-issue."""
     seed(5000)
     roster = PayoutRoster.objects.get(programme=RP, period=PREVIOUS)
     assert roster.township_id is None  # the county's roster
@@ -126,7 +124,7 @@ def test_the_previous_month_is_paid_by_five_people_but_a_handful_of_lines_and_no
 
 @real_db
 def test_late_death_notices_are_stopped_and_listed_as_paid_after_death_by_the_monthly_sweep():
-    # DOMAIN §5.4, E9: died in April, the notice came after May was paid.
+    """DOMAIN §5.4 DEATH, E9: died in April, the notice came after May was paid."""
     seed(5000)
     roster = PayoutRoster.objects.get(programme=RP, period=PREVIOUS)
     late = Person.objects.filter(death_source=LATE_DEATH_SOURCE)
@@ -154,6 +152,7 @@ def test_late_death_notices_are_stopped_and_listed_as_paid_after_death_by_the_mo
 
 @real_db
 def test_the_demo_township_has_an_employee_pension_roster_in_every_state_and_work_for_every_post():
+    """DOMAIN §8.2: a roster in every state of its state machine, so each post has work."""
     seed(5000)
     township = busiest_township_id()
     rosters = PayoutRoster.objects.filter(programme=EP).order_by("period")

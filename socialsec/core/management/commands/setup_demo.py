@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import Count
 
 from socialsec.core.choices import DivisionLevel, Role
 from socialsec.core.models import AdministrativeDivision, TownshipAssignment, User
+from socialsec.core.seeding import busiest_township_id
 
 DEMO_PASSWORD = "socialsec-demo"  # noqa: S105 - documented demo credential, printed and in the README
 
@@ -51,17 +50,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<11} {'+'.join(roles):<22} {where}")
 
     def _busiest_township(self) -> AdministrativeDivision:
-        # core imports no app; the registry is reached through the app registry.
-        person_model = apps.get_model("enrollment", "Person")
-
-        row = (
-            person_model.objects.values("township_id")
-            .annotate(n=Count("id"))
-            .order_by("-n", "township_id")
-            .first()
-        )
-        if row:
-            return AdministrativeDivision.objects.get(pk=row["township_id"])
+        township_id = busiest_township_id()
+        if township_id is not None:
+            return AdministrativeDivision.objects.get(pk=township_id)
         return AdministrativeDivision.objects.filter(level=DivisionLevel.TOWNSHIP).order_by("code").first()
 
     def _ensure_user(
