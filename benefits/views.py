@@ -31,7 +31,7 @@ from socialsec.core.choices import DivisionLevel
 from socialsec.core.exceptions import InvalidInput, InvalidState
 from socialsec.core.models import AdministrativeDivision
 from socialsec.core.scoping import assigned_township_ids, can_see_whole_county, get_visible_or_404
-from socialsec.core.views import township_scoped
+from socialsec.core.views import positive_int, township_scoped, wants_partial
 from socialsec.lib.months import parse_month
 from socialsec.rosters.choices import RosterStatus, RosterStep
 from socialsec.rosters.selectors import (
@@ -56,20 +56,6 @@ _PAGE_STEPS = (
     RosterStep.CANCEL,
 )
 _REASONED = (RosterStep.RETURN, RosterStep.CANCEL)
-
-
-def _wants_partial(request: HttpRequest) -> bool:
-    # A history restore (back button after a cache miss) needs the whole page.
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
-
-
-def _positive_int(raw: str | None) -> int | None:
-    try:
-        value = int(raw) if raw else None
-    except ValueError:
-        return None
-    return value if value and value > 0 else None
 
 
 # --- Forms ---------------------------------------------------------------------------------------------
@@ -137,7 +123,7 @@ def _inboxes_for(user: Any) -> list[selectors.Inbox]:
 def roster_list(request: HttpRequest) -> HttpResponse:
     """Filters (state, programme, month, inbox); keyset pages of PAGE_SIZE on id, never a COUNT(*)."""
     filters = _filters(request)
-    after = _positive_int(request.GET.get("after"))
+    after = positive_int(request.GET.get("after"))
     page = list(
         selectors.payout_roster_search(user=request.user, filters=filters, after=after)[: PAGE_SIZE + 1]
     )
@@ -160,7 +146,7 @@ def roster_list(request: HttpRequest) -> HttpResponse:
         "next_after": next_after,
         "may_generate": request.user.has_perm("benefits.add_payoutroster"),
     }
-    template = "benefits/_roster_rows.html" if _wants_partial(request) else "benefits/roster_list.html"
+    template = "benefits/_roster_rows.html" if wants_partial(request) else "benefits/roster_list.html"
     return render(request, template, context)
 
 
@@ -209,10 +195,10 @@ def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     For finance: the bank file, the receipt upload and the lines the bank refused (views_finance).
     An htmx request for the next page of lines, or of failed lines, gets those rows only.
     """
-    target = request.htmx.target if _wants_partial(request) else None  # type: ignore[attr-defined]
+    target = request.htmx.target if wants_partial(request) else None  # type: ignore[attr-defined]
     if target in ("next-lines", "next-failed-lines"):
         roster = get_visible_or_404(PayoutRoster.objects.all(), request.user, pk=pk)
-        after = _positive_int(request.GET.get("after"))
+        after = positive_int(request.GET.get("after"))
         if target == "next-failed-lines":
             context = views_finance.failed_lines_context(roster, after)
             return render(request, "benefits/_bank_failed_lines.html", context)

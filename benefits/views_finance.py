@@ -29,7 +29,7 @@ from benefits.models import PayoutRoster
 from enrollment.forms import BootstrapForm
 from socialsec.core.exceptions import InvalidInput, NotVisible
 from socialsec.core.scoping import get_visible_or_404
-from socialsec.core.views import township_scoped
+from socialsec.core.views import township_scoped, wants_partial
 from socialsec.rosters import exports, receipts
 from socialsec.rosters.choices import SETTLED_STATUSES, BankResult, RosterStatus, RosterStep
 from socialsec.rosters.selectors import ROSTER_RELATED, line_page
@@ -106,9 +106,9 @@ def bank_file_export(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     if exports.export_kind(token) != "bank":
         raise NotVisible(model="export")
     context = {"roster": roster, "token": token, "status": exports.export_status(roster.pk, token)}
-    htmx = getattr(request, "htmx", None)
-    partial = bool(htmx) and not htmx.history_restore_request
-    template = "benefits/_bank_export_status.html" if partial else "benefits/bank_file_export.html"
+    template = (
+        "benefits/_bank_export_status.html" if wants_partial(request) else "benefits/bank_file_export.html"
+    )
     return render(request, template, context)
 
 

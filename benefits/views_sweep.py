@@ -39,7 +39,7 @@ from benefits.sweeps import (
 from enrollment.forms import BootstrapForm
 from socialsec.core.exceptions import InvalidInput
 from socialsec.core.scoping import get_visible_or_404
-from socialsec.core.views import township_scoped
+from socialsec.core.views import positive_int, township_scoped, wants_partial
 from socialsec.lib.months import parse_month
 from socialsec.lib.resident_id import mask_resident_id
 
@@ -51,20 +51,6 @@ VIEW_ITEMS = "benefits.view_workitem"
 CLOSE_ITEMS = "benefits.change_workitem"
 # The queue opens on what is left to do; "all" shows open and closed together.
 STATUS_ALL = "all"
-
-
-def _wants_partial(request: HttpRequest) -> bool:
-    # A history restore (back button after a cache miss) needs the whole page.
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
-
-
-def _positive_int(raw: str | None) -> int | None:
-    try:
-        value = int(raw) if raw else None
-    except ValueError:
-        return None
-    return value if value and value > 0 else None
 
 
 # --- Forms ---------------------------------------------------------------------------------------------
@@ -107,7 +93,7 @@ def _run_row(run: SweepRun) -> dict[str, Any]:
 
 
 def _runs_context(request: HttpRequest, form: SweepStartForm | None = None) -> dict[str, Any]:
-    after = _positive_int(request.GET.get("after"))
+    after = positive_int(request.GET.get("after"))
     runs = SweepRun.objects.visible_to(request.user).select_related("started_by").order_by("-id")
     if after:
         runs = runs.filter(id__lt=after)
@@ -122,7 +108,7 @@ def _runs_context(request: HttpRequest, form: SweepStartForm | None = None) -> d
         "next_after": page[RUN_PAGE_SIZE - 1].pk if len(page) > RUN_PAGE_SIZE else None,
         "may_start": may_start,
         "form": form,
-        "started": _positive_int(request.GET.get("started")),
+        "started": positive_int(request.GET.get("started")),
     }
 
 
@@ -204,7 +190,7 @@ def work_item_list(request: HttpRequest) -> HttpResponse:
         items = items.filter(kind=filters["kind"])
     if filters["status"] != STATUS_ALL:
         items = items.filter(status=filters["status"])
-    after = _positive_int(request.GET.get("after"))
+    after = positive_int(request.GET.get("after"))
     if after:
         items = items.filter(id__lt=after)
     page = list(items[: ITEM_PAGE_SIZE + 1])
@@ -219,7 +205,7 @@ def work_item_list(request: HttpRequest) -> HttpResponse:
         "may_close": request.user.has_perm(CLOSE_ITEMS),
     }
     template = (
-        "benefits/sweep_work_item_rows.html" if _wants_partial(request) else "benefits/sweep_work_items.html"
+        "benefits/sweep_work_item_rows.html" if wants_partial(request) else "benefits/sweep_work_items.html"
     )
     return render(request, template, context)
 
@@ -242,7 +228,7 @@ def work_item_close(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("note", str(error.message))
             status = 400
         else:
-            if not _wants_partial(request):
+            if not wants_partial(request):
                 messages.success(request, _("Work item %(id)s is closed.") % {"id": pk})
                 return redirect("sweeps:work_item_list")
             form = None  # the closed row shows the note, not the form
@@ -252,7 +238,7 @@ def work_item_close(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"row": _item_row(item, form=form), "may_close": True}
     template = (
         "benefits/sweep_work_item_row.html"
-        if _wants_partial(request)
+        if wants_partial(request)
         else "benefits/sweep_work_item_close.html"
     )
     return render(request, template, context, status=status)

@@ -48,7 +48,7 @@ from socialsec.core.choices import DivisionLevel
 from socialsec.core.exceptions import InvalidInput, InvalidState
 from socialsec.core.models import AdministrativeDivision
 from socialsec.core.scoping import assigned_township_ids, can_see_whole_county, get_visible_or_404
-from socialsec.core.views import township_scoped
+from socialsec.core.views import positive_int, township_scoped, wants_partial
 from socialsec.lib.masking import mask_bank_account, mask_card_number
 from socialsec.lib.resident_id import mask_resident_id
 from socialsec.lib.spreadsheets import write_workbook
@@ -65,20 +65,6 @@ class PersonRow:
     id_number_masked: str
 
 
-def _wants_partial(request: HttpRequest) -> bool:
-    # A history restore (back button after a cache miss) needs the whole page.
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
-
-
-def _parse_after(raw: str | None) -> int | None:
-    try:
-        after = int(raw) if raw else None
-    except ValueError:
-        return None
-    return after if after and after > 0 else None
-
-
 def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
@@ -91,7 +77,7 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
 def person_list(request: HttpRequest) -> HttpResponse:
     """Search as you type; keyset pages of PAGE_SIZE on id, newest first, never a COUNT(*)."""
     query = request.GET.get("q", "").strip()
-    after = _parse_after(request.GET.get("after"))
+    after = positive_int(request.GET.get("after"))
     card_number = "".join(query.split()).upper()
     if _CARD_NUMBER.match(card_number):
         # A social-security card number: exact, through the unique card index. It never looks
@@ -110,7 +96,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "after": after,
         "next_after": next_after,
     }
-    template = "enrollment/_person_rows.html" if _wants_partial(request) else "enrollment/person_list.html"
+    template = "enrollment/_person_rows.html" if wants_partial(request) else "enrollment/person_list.html"
     return render(request, template, context)
 
 
@@ -180,7 +166,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The person page: identity, household, special groups, enrollments, contribution years,
     accounts and the history of all of them. An htmx request for another page of the
     history gets that card only."""
-    if _wants_partial(request) and request.htmx.target == "timeline":  # type: ignore[attr-defined]
+    if wants_partial(request) and request.htmx.target == "timeline":  # type: ignore[attr-defined]
         person = get_visible_or_404(Person.objects.all(), request.user, pk=pk)
         return render(request, "enrollment/person_detail.html#timeline", _timeline_context(request, person))
     person = _person_for_page(request, pk)
@@ -194,7 +180,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def person_unmask_id_number(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the full ID number once; the service checks the permission and records the look."""
     id_number = services.person_unmask_id_number(person_id=pk, by=request.user)
-    if _wants_partial(request):
+    if wants_partial(request):
         return render(request, "enrollment/person_detail.html#id_number", {"id_number": id_number})
     person = _person_for_page(request, pk)
     context = {**_detail_context(request, person), "id_number": id_number}
@@ -208,7 +194,7 @@ def person_unmask_id_number(request: HttpRequest, pk: int) -> HttpResponse:
 def person_unmask_bank_account(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the full bank account number once; the service checks the permission and records the look."""
     bank_account_number = services.person_unmask_bank_account(person_id=pk, by=request.user)
-    if _wants_partial(request):
+    if wants_partial(request):
         return render(
             request,
             "enrollment/person_detail.html#bank_account",
@@ -226,7 +212,7 @@ def person_unmask_bank_account(request: HttpRequest, pk: int) -> HttpResponse:
 def person_confirm_address_code(request: HttpRequest, pk: int) -> HttpResponse:
     """A section chief confirms an unknown address code (DOMAIN §6.1 gap 4); the service decides who may."""
     services.person_confirm_address_code(person_id=pk, by=request.user)
-    if _wants_partial(request):
+    if wants_partial(request):
         person = _person_for_page(request, pk)
         return render(
             request,
@@ -267,7 +253,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
     size_class = request.GET.get("size_class", "")
     if size_class not in SizeClass.values:
         size_class = ""
-    after = _parse_after(request.GET.get("after"))
+    after = positive_int(request.GET.get("after"))
     organizations = organization_search(user=request.user, query=query, size_class=size_class)
     if after:
         organizations = organizations.filter(id__lt=after)
@@ -286,7 +272,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
     }
     template = (
         "enrollment/_organization_rows.html"
-        if _wants_partial(request)
+        if wants_partial(request)
         else "enrollment/organization_list.html"
     )
     return render(request, template, context)
@@ -381,7 +367,7 @@ def fee_relief_file(request: HttpRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def fee_relief_inbox(request: HttpRequest) -> HttpResponse:
     """FILED applications in the chief's townships, oldest first; keyset pages on id."""
-    after = _parse_after(request.GET.get("after"))
+    after = positive_int(request.GET.get("after"))
     applications = fee_relief_waiting_for(user=request.user)
     if after:
         applications = applications.filter(id__gt=after)
@@ -394,7 +380,7 @@ def fee_relief_inbox(request: HttpRequest) -> HttpResponse:
         "decision_form": FeeReliefDecisionForm(),
     }
     template = (
-        "enrollment/_fee_relief_rows.html" if _wants_partial(request) else "enrollment/fee_relief_inbox.html"
+        "enrollment/_fee_relief_rows.html" if wants_partial(request) else "enrollment/fee_relief_inbox.html"
     )
     return render(request, template, context)
 
@@ -443,13 +429,13 @@ def _decide(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             status = 400
     else:
         status = 400
-    if status == 200 and not _wants_partial(request):
+    if status == 200 and not wants_partial(request):
         return redirect("enrollment:fee_relief_detail", pk=pk)
     application = _application_for_page(request, pk)
     context = {"application": application, "decision_form": form}
     template = (
         "enrollment/_fee_relief_decision.html"
-        if _wants_partial(request)
+        if wants_partial(request)
         else "enrollment/fee_relief_detail.html"
     )
     return render(request, template, context, status=status)
@@ -511,7 +497,7 @@ def _not_enrolled_of(request: HttpRequest, level: str, pk: int) -> tuple[Any, An
 def coverage_not_enrolled(request: HttpRequest, level: str, pk: int) -> HttpResponse:
     """The not-yet-enrolled (应保未保) of a village or township, in keyset pages of PAGE_SIZE."""
     row, persons = _not_enrolled_of(request, level, pk)
-    after = _parse_after(request.GET.get("after"))
+    after = positive_int(request.GET.get("after"))
     if after:
         persons = persons.filter(id__gt=after)
     page = list(persons[: PAGE_SIZE + 1])

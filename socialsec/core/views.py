@@ -31,6 +31,22 @@ def township_scoped(view: ViewFunc) -> ViewFunc:
     return view
 
 
+def wants_partial(request: HttpRequest) -> bool:
+    """An htmx request for a fragment; a history restore (back button after a cache miss) needs
+    the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request
+
+
+def positive_int(raw: str | None) -> int | None:
+    """A query parameter as a positive whole number (a keyset cursor, a page size), else None."""
+    try:
+        value = int(raw) if raw else None
+    except ValueError:
+        return None
+    return value if value and value > 0 else None
+
+
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness without the database: for load balancers, docker healthchecks and the benchmark's baseline."""
     return HttpResponse("ok", content_type="text/plain")
