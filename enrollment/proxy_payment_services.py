@@ -38,8 +38,8 @@ from django.utils.translation import gettext_lazy as _
 
 from benefits.calculations.proxy_payment import CONTRIBUTING, proxy_payment_candidates_sql
 from enrollment.choices import Payer, PeriodKind, Scheme
-from enrollment.import_kinds.common import fire_row_triggers_cheaply
-from enrollment.models import ContributionRecord, Enrollment, Person, PersonalAccount
+from enrollment.import_kinds.common import credit_accounts_sql, fire_row_triggers_cheaply
+from enrollment.models import ContributionRecord, Enrollment, Person
 from enrollment.proxy_payment import ProxyPaymentLine, ProxyPaymentProgramme, ProxyPaymentRoster
 from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted
 from socialsec.core.models import AdministrativeDivision
@@ -178,10 +178,16 @@ def _stage_candidates(
     """
     quote = connection.ops.quote_name
     person_table = quote(Person._meta.db_table)
-    records, enrollments = quote(ContributionRecord._meta.db_table), quote(Enrollment._meta.db_table)
     lines = quote(ProxyPaymentLine._meta.db_table)
     rosters_table = quote(ProxyPaymentRoster._meta.db_table)
     township_rule = "AND p.township_id = %s" if township is not None else ""
+    township_params = [township.pk] if township is not None else []
+    # Both branches: the account the line will pay into (the bank account, else the card), and
+    # the year still without a proxy payment.
+    account = "COALESCE(NULLIF(p.bank_account_number, ''), NULLIF(p.card_number, ''), '')"
+    bank_name = "CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END"
+    new_year, new_year_params = _year_not_proxy_paid("c.person_id", "%s", [period])
+    reissued_year, reissued_year_params = _year_not_proxy_paid("f.person_id", "f.period")
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_STAGE}")  # a second generation in one transaction
         cursor.execute(
@@ -189,56 +195,33 @@ def _stage_candidates(
             CREATE TEMPORARY TABLE {_STAGE} ON COMMIT DROP AS
             SELECT c.enrollment_id, c.person_id, c.category, c.share,
                    c.proxy_payment_amount, c.grade, c.government_subsidy, p.village_id,
-                   COALESCE(NULLIF(p.bank_account_number, ''), NULLIF(p.card_number, ''), '')
-                       AS account_number,
-                   CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END AS bank_name,
+                   {account} AS account_number, {bank_name} AS bank_name,
                    NULL::date AS line_period, NULL::bigint AS reissue_of_id
               FROM ({query.sql}) c
               JOIN {person_table} p ON p.id = c.person_id
-             WHERE true {township_rule}
-               AND NOT EXISTS (
-                   SELECT 1 FROM {records} r JOIN {enrollments} e ON e.id = r.enrollment_id
-                    WHERE e.person_id = c.person_id AND r.period_start = %s AND r.proxy_payment_amount > 0)
-               AND NOT EXISTS (
-                   SELECT 1 FROM {lines} l
-                    WHERE l.person_id = c.person_id AND l.programme = %s AND l.period = %s
-                      AND NOT l.roster_cancelled AND l.bank_status <> %s)
+             WHERE {new_year} {township_rule}
             UNION ALL
             SELECT f.enrollment_id, f.person_id, f.category, f.share, f.basic, f.grade,
-                   f.government_subsidy, p.village_id,
-                   COALESCE(NULLIF(p.bank_account_number, ''), NULLIF(p.card_number, ''), ''),
-                   CASE WHEN p.bank_account_number <> '' THEN p.bank_name ELSE '' END,
-                   f.period, f.id
+                   f.government_subsidy, p.village_id, {account}, {bank_name}, f.period, f.id
               FROM {lines} f
               JOIN {rosters_table} r ON r.id = f.roster_id
               JOIN {person_table} p ON p.id = f.person_id
              WHERE f.bank_status = %s AND NOT f.roster_cancelled AND f.period < %s
                AND r.status = ANY (%s) {township_rule}
-               AND COALESCE(NULLIF(p.bank_account_number, ''), NULLIF(p.card_number, ''), '')
-                   NOT IN ('', f.account_number)
+               AND {account} NOT IN ('', f.account_number)
                AND NOT EXISTS (SELECT 1 FROM {lines} again
                                 WHERE again.reissue_of_id = f.id AND NOT again.roster_cancelled)
-               AND NOT EXISTS (SELECT 1 FROM {lines} paid
-                                WHERE paid.person_id = f.person_id AND paid.programme = f.programme
-                                  AND paid.period = f.period AND NOT paid.roster_cancelled
-                                  AND paid.bank_status <> %s)
-               AND NOT EXISTS (
-                   SELECT 1 FROM {records} rec JOIN {enrollments} e ON e.id = rec.enrollment_id
-                    WHERE e.person_id = f.person_id AND rec.period_start = f.period
-                      AND rec.proxy_payment_amount > 0)
+               AND {reissued_year}
             """,
             [
                 *query.params,
-                *([township.pk] if township is not None else []),
-                period,
-                PROGRAMME,
-                period,
-                BankResult.FAILED,
+                *new_year_params,
+                *township_params,
                 BankResult.FAILED,
                 period,
                 list(SETTLED_STATUSES),
-                *([township.pk] if township is not None else []),
-                BankResult.FAILED,
+                *township_params,
+                *reissued_year_params,
             ],
         )
         cursor.execute(
@@ -252,6 +235,28 @@ def _stage_candidates(
         )
         persons, amount, without, without_ids = cursor.fetchone()
     return int(persons), Decimal(amount), int(without), list(without_ids or [])
+
+
+def _year_not_proxy_paid(
+    person: str, period: str, period_params: Sequence[Any] = ()
+) -> tuple[str, list[Any]]:
+    """SQL and its params for "`person` has no proxy payment for the year starting `period`" (SQL
+    expressions; period_params fill the placeholders of `period`): no contribution record of the
+    year with a proxy-payment component on any of their enrollments, and no line of the year on a
+    roster that counts (not cancelled, not refused by the bank). DOMAIN §1.3: once a year."""
+    quote = connection.ops.quote_name
+    records, enrollments = quote(ContributionRecord._meta.db_table), quote(Enrollment._meta.db_table)
+    lines = quote(ProxyPaymentLine._meta.db_table)
+    sql = f"""
+        NOT EXISTS (
+            SELECT 1 FROM {records} rec JOIN {enrollments} e ON e.id = rec.enrollment_id
+             WHERE e.person_id = {person} AND rec.period_start = {period} AND rec.proxy_payment_amount > 0)
+        AND NOT EXISTS (
+            SELECT 1 FROM {lines} paid
+             WHERE paid.person_id = {person} AND paid.programme = %s AND paid.period = {period}
+               AND NOT paid.roster_cancelled AND paid.bank_status <> %s)
+    """
+    return sql, [*period_params, PROGRAMME, *period_params, BankResult.FAILED]
 
 
 def _insert_lines(roster: ProxyPaymentRoster) -> int:
@@ -341,7 +346,7 @@ def proxy_payment_contributions_record(*, roster_id: int) -> ProxyPaymentRecorde
         )
     paid_on = timezone.localdate(roster.settled_at)
     quote = connection.ops.quote_name
-    records, accounts = quote(ContributionRecord._meta.db_table), quote(PersonalAccount._meta.db_table)
+    records = quote(ContributionRecord._meta.db_table)
     lines, enrollments = quote(ProxyPaymentLine._meta.db_table), quote(Enrollment._meta.db_table)
     rosters_table = quote(ProxyPaymentRoster._meta.db_table)
     context = pghistory.context(
@@ -374,23 +379,7 @@ def proxy_payment_contributions_record(*, roster_id: int) -> ProxyPaymentRecorde
                 ON CONFLICT (enrollment_id, period_start) DO NOTHING
                 RETURNING enrollment_id, personal_amount, collective_amount, government_subsidy,
                           proxy_payment_amount
-            ), credited AS (
-                INSERT INTO {accounts} AS a (
-                    person_id, scheme, personal, collective, government_subsidy, proxy_payment, interest,
-                    created_at, updated_at
-                )
-                SELECT e.person_id, e.scheme, sum(i.personal_amount), sum(i.collective_amount),
-                       sum(i.government_subsidy), sum(i.proxy_payment_amount), 0, now(), now()
-                  FROM inserted i JOIN {enrollments} e ON e.id = i.enrollment_id
-                 GROUP BY e.person_id, e.scheme
-                ON CONFLICT (person_id, scheme) DO UPDATE
-                   SET personal = a.personal + EXCLUDED.personal,
-                       collective = a.collective + EXCLUDED.collective,
-                       government_subsidy = a.government_subsidy + EXCLUDED.government_subsidy,
-                       proxy_payment = a.proxy_payment + EXCLUDED.proxy_payment,
-                       updated_at = EXCLUDED.updated_at
-                RETURNING 1
-            )
+            ), credited AS ({credit_accounts_sql("inserted")})
             SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM credited)
             """,
             {

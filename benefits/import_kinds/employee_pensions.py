@@ -70,27 +70,31 @@ from benefits.choices import BenefitProgramme
 from benefits.entitlements import CLOSED_ENTITLEMENT_STATUSES, EntitlementStatus, StopReason
 from enrollment.choices import EMPLOYMENT_PENSION_SCHEMES, Scheme
 
-# The amount and period readers of the contribution batches, the same cells read the same way.
-# They belong in enrollment/import_kinds/common.py beside the other shared readers.
+# The amount and period readers of the contribution batches: the same cells read the same way.
 from enrollment.import_kinds.cells import amounts, periods, yuan, yuan_column
 from enrollment.import_kinds.common import (
+    ID_NUMBER_HEADERS,
+    NAME_HEADERS,
     SCHEME_ALIASES,
     RowErrors,
-    check_id_numbers,
+    check_id_and_name,
     choice_keys,
     choice_lookup,
     copy_to_stage,
     drop_rows_repeated_in_file,
     fire_row_triggers_cheaply,
     int_list,
+    names_differ,
     parameters_by_stretch,
     registry_message,
     registry_persons,
     unregistered,
+    validate_in_two_steps,
     widen,
 )
+from enrollment.import_kinds.enrollments import scheme_label
 from socialsec.imports.choices import ProgressStep
-from socialsec.imports.kinds import ValidationContext, no_errors
+from socialsec.imports.kinds import ValidationContext
 from socialsec.lib.resident_id import build_resident_id
 from socialsec.lib.spreadsheets import Table
 
@@ -163,15 +167,8 @@ class EmployeePensions:
     name = "employee_pensions"
     label = _("Employee pensions (the province's list)")
     columns = {
-        "id_number": [
-            "公民身份号码",
-            "身份证号码",
-            "身份证号",
-            "证件号码",
-            "ID number",
-            "Resident ID number",
-        ],
-        "name": ["姓名", "Name"],
+        "id_number": [*ID_NUMBER_HEADERS],
+        "name": [*NAME_HEADERS],
         "scheme": ["险种", "参保险种", "险种名称", "险种类型", "Scheme"],
         "start_month": [
             "待遇开始年月",
@@ -227,30 +224,18 @@ class EmployeePensions:
     # --- Validation -------------------------------------------------------------------------------
 
     def validate(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
-        file_errors, prepared = self.check_file(table, ctx)
-        registry_errors, clean = self.check_registry(prepared, ctx)
-        found = [errors for errors in (file_errors, registry_errors) if not errors.empty]
-        return (pd.concat(found, ignore_index=True) if found else no_errors()), clean
+        return validate_in_two_steps(self, table, ctx)
 
     def check_file(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
         """What the file alone says: IDs, names, schemes, months, amounts, pooling areas and the
         file's own repeats. Returns the errors and the rows that passed, with the cells the
         registry's errors quote; the commit re-runs only check_registry on them."""
-        frame = table.frame
-        rows = pd.Series(table.rows, index=frame.index, dtype="int64")
-        numeric = table.numeric
-        blank = pd.Series("", index=frame.index, dtype=object)
-        cells = {name: frame.get(name, blank) for name in self.columns}
-        errors = RowErrors(self.columns, rows, cells)
-        add = errors.add
+        frame, numeric = table.frame, table.numeric
+        errors = RowErrors.of_file(self.columns, table)
+        rows, cells, add = errors.rows, errors.cells, errors.add
 
-        # The ID number: empty, stored as a number, or refused by the §6.1 rules (E19).
-        numbers, id_ok = check_id_numbers(cells["id_number"], numeric.get("id_number"), ctx.today, errors)
-        bad = ~id_ok
-
-        # The name, compared with the registry's; a space typed inside it is no difference.
-        names = cells["name"].str.replace(r"\s+", "", regex=True)
-        bad |= add((names == "").to_numpy(), "name", "required")
+        # The ID number (§6.1, E19) and the name, compared with the registry's in check_registry.
+        numbers, names, bad = check_id_and_name(errors, numeric, ctx.today)
 
         # The scheme: one of the two whose pension rules out the resident pension (§1.6 Art 8).
         raw_scheme = cells["scheme"]
@@ -326,12 +311,7 @@ class EmployeePensions:
                 "account": cents["account"][ok],
                 "top_up": cents["top_up"][ok],
                 "region": region[ok].to_numpy(dtype=object),
-                # The cells as the file has them, for the values the registry's errors quote.
-                "id_number_cell": cells["id_number"][ok].to_numpy(dtype=object),
-                "name_cell": cells["name"][ok].to_numpy(dtype=object),
-                "scheme_cell": raw_scheme[ok].to_numpy(dtype=object),
-                "start_month_cell": cells["start_month"][ok].to_numpy(dtype=object),
-                "stop_month_cell": cells["stop_month"][ok].to_numpy(dtype=object),
+                **errors.kept_cells(ok, ["id_number", "name", "scheme", "start_month", "stop_month"]),
             }
         )
         return errors.frame(), prepared
@@ -348,11 +328,7 @@ class EmployeePensions:
         stop = prepared["stop_month"].to_numpy().astype("datetime64[D]")
         has_stop = ~np.isnat(stop)
         cents = {name: prepared[name].to_numpy(dtype="int64") for name in _AMOUNTS}
-        blank = pd.Series("", index=prepared.index, dtype=object)
-        cells = {name: blank for name in self.columns}
-        for name in ("id_number", "name", "scheme", "start_month", "stop_month"):
-            cells[name] = prepared[f"{name}_cell"]
-        errors = RowErrors(self.columns, rows, cells)
+        errors = RowErrors.of_prepared(self.columns, prepared)
         ok = np.ones(count, dtype=bool)
         failed = np.zeros(count, dtype=bool)
 
@@ -376,15 +352,8 @@ class EmployeePensions:
             deaths[ok] = facts["death_date"].to_numpy().astype("datetime64[D]")
             # No pooling area in the file: the county of the person's township (enrollment_enroll's).
             region[ok & (region == "")] = facts["pooling_area"].to_numpy(dtype=object)[(region[ok] == "")]
-            registered = facts["name"].to_numpy(dtype=object)
-            given = prepared["name"].to_numpy(dtype=object)[ok]
-            wrong_name = given != facts["name"].str.replace(r"\s+", "", regex=True).to_numpy(dtype=object)
-            refuse(
-                widen(wrong_name, ok),
-                "name",
-                "name_mismatch",
-                [{"registered": n} for n in registered[wrong_name]],
-            )
+            wrong_name, registered = names_differ(prepared["name"].to_numpy(dtype=object)[ok], facts["name"])
+            refuse(widen(wrong_name, ok), "name", "name_mismatch", registered)
 
         # Not after the month of death; not before the earliest retirement age (§2.3).
         dead = ok & ~np.isnat(deaths)
@@ -680,23 +649,35 @@ class EmployeePensions:
                     "%(scheme)s is not paid on this list: it records the employee pension and the "
                     "government and institution pension."
                 )
-                % {"scheme": _scheme_label(params.get("scheme"))}
+                % {"scheme": scheme_label(params.get("scheme"))}
             ),
             "bad_month": lambda: gettext("This is not a month. Write months as 2024-03."),
             "future_month": lambda: gettext(
                 "The pension starts after the current month; import it once it has started."
             ),
             "stop_before_start": lambda: (
-                gettext("The stop month comes before the start month %(start)s.")
+                gettext(
+                    "The stop month comes before the start month %(start)s. "
+                    "Correct whichever of the two months is wrong."
+                )
                 % {"start": params.get("start", "")}
             ),
             "bad_amount": lambda: gettext(
                 "This is not an amount in yuan with at most two decimals, such as 300 or 320.50."
             ),
-            "negative_amount": lambda: gettext("An amount cannot be negative."),
-            "zero_pension": lambda: gettext("The amounts of this row add up to 0; a pension pays something."),
+            "negative_amount": lambda: gettext(
+                "An amount cannot be negative. "
+                "Write the monthly amount on the province's list, such as 320.50."
+            ),
+            "zero_pension": lambda: gettext(
+                "The amounts of this row add up to 0; a pension pays something. "
+                "Copy the basic and the personal-account pension from the province's list."
+            ),
             "total_mismatch": lambda: (
-                gettext("The amounts of this row add up to %(sum)s, not to this total.")
+                gettext(
+                    "The amounts of this row add up to %(sum)s, not to this total. "
+                    "Correct the amount that is wrong, or leave the total empty."
+                )
                 % {"sum": params.get("sum", "")}
             ),
             "bad_region": lambda: gettext(
@@ -704,12 +685,16 @@ class EmployeePensions:
                 "leave it empty for the county's."
             ),
             "after_death": lambda: (
-                gettext("The pension starts after the death on %(date)s.") % {"date": params.get("date", "")}
+                gettext(
+                    "The pension starts after the death on %(date)s. Check the start month and the ID number."
+                )
+                % {"date": params.get("date", "")}
             ),
             "before_pension_age": lambda: (
                 gettext(
                     "The pension starts before %(month)s, when this person reaches %(age)s, "
-                    "the earliest age at which a basic pension can start."
+                    "the earliest age at which a basic pension can start. "
+                    "Check the start month and the ID number."
                 )
                 % {"month": params.get("month", ""), "age": params.get("age", "")}
             ),
@@ -727,21 +712,22 @@ class EmployeePensions:
             "entitlement_not_paying": lambda: (
                 gettext(
                     "Entitlement %(id)s of this person is %(status)s; an import changes only a paying "
-                    "or suspended pension."
+                    "or suspended pension. Finish its review first, or leave this row out."
                 )
                 % self._entitlement(params)
             ),
             "other_scheme": lambda: (
                 gettext(
                     "Entitlement %(id)s of this person is for the %(scheme)s; an import does not change "
-                    "the scheme."
+                    "the scheme. Check the scheme column; if the province changed the scheme, stop the "
+                    "entitlement first."
                 )
                 % self._entitlement(params)
             ),
             "already_stopped": lambda: (
                 gettext(
                     "Entitlement %(id)s from %(start)s was stopped from %(stop)s. An import does not reopen "
-                    "or change a stopped entitlement."
+                    "or change a stopped entitlement. Leave this row out."
                 )
                 % self._entitlement(params)
             ),
@@ -759,12 +745,8 @@ class EmployeePensions:
             "status": str(EntitlementStatus(status).label)
             if status in EntitlementStatus.values
             else str(status),
-            "scheme": _scheme_label(params.get("scheme")),
+            "scheme": scheme_label(params.get("scheme")),
         }
-
-
-def _scheme_label(code: Any) -> str:
-    return str(Scheme(code).label) if code in Scheme.values else str(code or "")
 
 
 def _entitlements_on_record(person_ids: np.ndarray, starts: np.ndarray) -> pd.DataFrame:

@@ -10,20 +10,40 @@ import pandas as pd
 from django.db import connection
 
 from socialsec.imports.columns import conflicting_groups, dates, first_rows, resident_ids
-from socialsec.imports.kinds import error_frame, no_errors
+from socialsec.imports.kinds import check_in_two_steps, error_frame, no_errors
+from socialsec.lib.spreadsheets import FULL_WIDTH
+
+# The headers a list puts a person's ID number and name under (data, like every kind's headers; the
+# first is the one the error list names).
+ID_NUMBER_HEADERS = ("公民身份号码", "身份证号码", "身份证号", "证件号码", "ID number", "Resident ID number")
+NAME_HEADERS = ("姓名", "Name")
 
 
 def validate_in_two_steps(kind: Any, table: Any, ctx: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """validate() of a TwoStepKind: check_file, then check_registry on the rows it kept."""
-    file_errors, prepared = kind.check_file(table, ctx)
-    registry_errors, clean = kind.check_registry(prepared, ctx)
-    found = [errors for errors in (file_errors, registry_errors) if not errors.empty]
-    return (pd.concat(found, ignore_index=True) if found else no_errors()), clean
+    errors, _prepared, clean = check_in_two_steps(kind, table, ctx)
+    return errors, clean
 
 
 def persons_by_id_number(numbers: list[str], township_id: int | None) -> pd.DataFrame:
     """id, name, birth and death dates of these ID numbers (in the township, if one), indexed by number."""
+    return _persons(numbers, township_id, pooling_area=False)
+
+
+def registry_persons(numbers: list[str], township_id: int | None) -> pd.DataFrame:
+    """persons_by_id_number plus each person's pooling area (the 6-digit county of the township)."""
+    return _persons(numbers, township_id, pooling_area=True)
+
+
+def _persons(numbers: list[str], township_id: int | None, *, pooling_area: bool) -> pd.DataFrame:
+    from socialsec.core.models import AdministrativeDivision
+
     columns = ["id_number", "id", "name", "birth_date", "death_date"]
+    pooling, division = "", ""
+    if pooling_area:  # the county of the person's township
+        columns.append("pooling_area")
+        pooling = ", left(d.code, 6)"
+        division = f" JOIN {AdministrativeDivision._meta.db_table} d ON d.id = p.township_id"
     if not numbers:
         return pd.DataFrame(columns=columns).set_index("id_number")
     # Dates as day numbers: building 100,000 Python date objects costs more than the query.
@@ -31,9 +51,10 @@ def persons_by_id_number(numbers: list[str], township_id: int | None) -> pd.Data
     # array literal costs twice as much to build and parse. PostgreSQL sizes the unnest from the
     # constant, so a short list walks the unique index and a long one hash-joins.
     sql = (
-        "SELECT p.id_number, p.id, p.name, p.birth_date - date '1970-01-01', p.death_date - date '1970-01-01'"
+        "SELECT p.id_number, p.id, p.name, p.birth_date - date '1970-01-01',"
+        f" p.death_date - date '1970-01-01'{pooling}"
         " FROM enrollment_person p JOIN unnest(string_to_array(%s, ',')) AS wanted(id_number)"
-        " ON p.id_number = wanted.id_number"
+        f" ON p.id_number = wanted.id_number{division}"
     )
     params: list[Any] = [",".join(numbers)]
     if township_id is not None:
@@ -50,15 +71,15 @@ def persons_by_id_number(numbers: list[str], township_id: int | None) -> pd.Data
 
 # --- Shared by the special_groups and employers kinds ---------------------------------------------
 
-# What socialsec.lib.spreadsheets does to every cell: full-width forms to ASCII, the ideographic
-# space to a space. Values already in the database go through the same fold before a comparison.
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# FULL_WIDTH: what socialsec.lib.spreadsheets does to every cell (full-width forms to ASCII, the
+# ideographic space to a space). Values already in the database go through the same fold before a
+# comparison.
 _CHOICE_NOISE = r"[\s_\-()\[\]·.:：、]"
 
 
 def fold_text(value: Any) -> str:
     """A text as the reader gives a cell: ASCII forms of full-width ones, single inner spaces, trimmed."""
-    return " ".join(str(value).translate(_FULL_WIDTH).split())
+    return " ".join(str(value).translate(FULL_WIDTH).split())
 
 
 def choice_keys(values: pd.Series) -> pd.Series:
@@ -155,34 +176,6 @@ def scheme_codes(values: pd.Series) -> pd.Series:
     distinct = pd.Series(pd.unique(values), dtype=object)
     codes = dict(zip(distinct, choice_keys(distinct.map(fold_text)).map(lookup), strict=True))
     return values.map(codes).astype(object).where(lambda s: s.notna(), None)
-
-
-def registry_persons(numbers: list[str], township_id: int | None) -> pd.DataFrame:
-    """persons_by_id_number plus each person's pooling area (the 6-digit county of the township)."""
-    from socialsec.core.models import AdministrativeDivision
-
-    columns = ["id_number", "id", "name", "birth_date", "death_date", "pooling_area"]
-    if not numbers:
-        return pd.DataFrame(columns=columns).set_index("id_number")
-    # As persons_by_id_number: day numbers for dates, the wanted numbers as one text.
-    sql = (
-        "SELECT p.id_number, p.id, p.name, p.birth_date - date '1970-01-01',"
-        " p.death_date - date '1970-01-01', left(d.code, 6)"
-        " FROM enrollment_person p JOIN unnest(string_to_array(%s, ',')) AS wanted(id_number)"
-        " ON p.id_number = wanted.id_number"
-        f" JOIN {AdministrativeDivision._meta.db_table} d ON d.id = p.township_id"
-    )
-    params: list[Any] = [",".join(numbers)]
-    if township_id is not None:
-        sql += " WHERE p.township_id = %s"
-        params.append(township_id)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = pd.DataFrame(cursor.fetchall(), columns=columns)
-    for column in ("birth_date", "death_date"):
-        days = pd.to_numeric(found[column], errors="coerce").astype("Float64")
-        found[column] = pd.to_datetime(days.astype("float64"), unit="D", origin="unix")
-    return found.set_index("id_number")
 
 
 class ParameterSet:
@@ -304,6 +297,39 @@ def fire_row_triggers_cheaply(cursor: Any) -> None:
     cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
 
 
+def credit_accounts_sql(inserted: str) -> str:
+    """The INSERT that credits the personal accounts with the contribution records just written.
+
+    `inserted` names a CTE of those records (enrollment_id and the four components: personal,
+    collective, government subsidy, proxy payment). contribution_record's _credit_account, once
+    per account: each component added, or the account opened with them; schemes without a
+    personal account (ACCOUNT_SCHEMES) are not credited. RETURNING one row per account credited.
+    Shared by the contributions import and the proxy-payment records (DOMAIN §1.2, §1.3).
+    """
+    from enrollment.choices import ACCOUNT_SCHEMES
+    from enrollment.models import Enrollment, PersonalAccount
+
+    account_schemes = ", ".join(f"'{scheme}'" for scheme in sorted(ACCOUNT_SCHEMES))
+    return f"""
+        INSERT INTO {PersonalAccount._meta.db_table} AS a (
+            person_id, scheme, personal, collective, government_subsidy, proxy_payment, interest,
+            created_at, updated_at
+        )
+        SELECT e.person_id, e.scheme, sum(i.personal_amount), sum(i.collective_amount),
+               sum(i.government_subsidy), sum(i.proxy_payment_amount), 0, now(), now()
+          FROM {inserted} i JOIN {Enrollment._meta.db_table} e ON e.id = i.enrollment_id
+         WHERE e.scheme IN ({account_schemes})
+         GROUP BY e.person_id, e.scheme
+        ON CONFLICT (person_id, scheme) DO UPDATE
+           SET personal = a.personal + EXCLUDED.personal,
+               collective = a.collective + EXCLUDED.collective,
+               government_subsidy = a.government_subsidy + EXCLUDED.government_subsidy,
+               proxy_payment = a.proxy_payment + EXCLUDED.proxy_payment,
+               updated_at = EXCLUDED.updated_at
+        RETURNING 1
+    """
+
+
 # --- Shared by the validation and staging of every registry kind ------------------------------------
 
 
@@ -319,6 +345,28 @@ class RowErrors:
         self.rows = rows
         self.cells = cells
         self.frames: list[pd.DataFrame] = []
+
+    @classmethod
+    def of_file(cls, columns: dict[str, list[str]], table: Any) -> RowErrors:
+        """For a check of the file itself: rows as the spreadsheet numbers them, cells by column
+        (empty cells for an optional column the file lacks)."""
+        frame = table.frame
+        rows = pd.Series(table.rows, index=frame.index, dtype="int64")
+        blank = pd.Series("", index=frame.index, dtype=object)
+        return cls(columns, rows, {name: frame.get(name, blank) for name in columns})
+
+    @classmethod
+    def of_prepared(cls, columns: dict[str, list[str]], prepared: pd.DataFrame) -> RowErrors:
+        """For check_registry: the rows check_file kept, with the cells it kept (kept_cells), the
+        values the registry's errors quote; the other columns' cells are empty."""
+        blank = pd.Series("", index=prepared.index, dtype=object)
+        cells = {name: prepared.get(f"{name}_cell", blank) for name in columns}
+        return cls(columns, prepared["row"], cells)
+
+    def kept_cells(self, ok: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+        """These columns' cells of the rows in ok as the file has them, as columns of check_file's
+        prepared frame ("<column>_cell") for of_prepared to read back."""
+        return {f"{name}_cell": self.cells[name][ok].to_numpy(dtype=object) for name in names}
 
     def add(self, mask: np.ndarray, column: str, code: str, params: Any = None) -> np.ndarray:
         """Errors for the rows in mask (a list of params is aligned with them); returns mask."""
@@ -349,6 +397,25 @@ def check_id_numbers(
     for code in pd.unique(codes[~ok]):
         errors.add((codes == code).to_numpy(), "id_number", "required" if code == "empty" else code)
     return numbers, ok
+
+
+def check_id_and_name(
+    errors: RowErrors, numeric: pd.DataFrame, today: Any
+) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """(numbers, names, bad mask) of a list that names its persons: the ID number by the §6.1 rules
+    (E19) and a required name, kept without spaces (a space typed inside a name is no difference;
+    names_differ compares it with the registry's)."""
+    numbers, id_ok = check_id_numbers(errors.cells["id_number"], numeric.get("id_number"), today, errors)
+    names = errors.cells["name"].str.replace(r"\s+", "", regex=True)
+    bad = ~id_ok | errors.add((names == "").to_numpy(), "name", "required")
+    return numbers, names, bad
+
+
+def names_differ(given: np.ndarray, registered: pd.Series) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """(mask, params for name_mismatch): the rows whose name (as check_id_and_name keeps it) is not
+    the registry's, spaces removed from both; the params name the registered one."""
+    wrong = given != registered.str.replace(r"\s+", "", regex=True).to_numpy(dtype=object)
+    return wrong, [{"registered": name} for name in registered.to_numpy(dtype=object)[wrong]]
 
 
 def check_past_dates(

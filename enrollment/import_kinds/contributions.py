@@ -32,15 +32,18 @@ import pandas as pd
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from enrollment.choices import ACCOUNT_SCHEMES, EnrollmentStatus, Payer, PeriodKind, Scheme
+from enrollment.choices import EnrollmentStatus, Payer, PeriodKind, Scheme
 from enrollment.import_kinds.cells import amounts, periods, yuan, yuan_column
 from enrollment.import_kinds.common import (
+    ID_NUMBER_HEADERS,
+    NAME_HEADERS,
     RowErrors,
     check_id_numbers,
     check_past_dates,
     choice_keys,
     choice_lookup,
     copy_to_stage,
+    credit_accounts_sql,
     drop_rows_repeated_in_file,
     fire_row_triggers_cheaply,
     fold_text,
@@ -74,15 +77,8 @@ class Contributions:
     name = "contributions"
     label = _("Contribution batches")
     columns = {
-        "id_number": [
-            "公民身份号码",
-            "身份证号码",
-            "身份证号",
-            "证件号码",
-            "ID number",
-            "Resident ID number",
-        ],
-        "name": ["姓名", "Name"],
+        "id_number": [*ID_NUMBER_HEADERS],
+        "name": [*NAME_HEADERS],
         "scheme": ["险种", "参保险种", "险种名称", "Scheme"],
         "period": ["缴费年度", "费款所属期", "所属期", "缴费所属期", "缴费期间", "Period", "Year"],
         "grade": ["缴费档次", "档次", "Grade"],
@@ -590,7 +586,6 @@ class Contributions:
         # subtransaction per row, and each abort walks the deferred foreign-key checks queued so far:
         # quadratic (20,000 enrollments: 5.8 s in the trigger, 0.7 s with it).
         fire_row_triggers_cheaply(cursor)
-        account_schemes = ", ".join(f"'{scheme}'" for scheme in sorted(ACCOUNT_SCHEMES))
         cursor.execute(
             f"""
             WITH inserted AS (
@@ -613,26 +608,7 @@ class Contributions:
                  ORDER BY s.row
                 RETURNING enrollment_id, personal_amount, collective_amount, government_subsidy,
                           proxy_payment_amount
-            ), credited AS (
-                -- contribution_record's _credit_account, once per account: add each component,
-                -- or open the account with them when the enrollment has none yet.
-                INSERT INTO enrollment_personalaccount AS a (
-                    person_id, scheme, personal, collective, government_subsidy, proxy_payment, interest,
-                    created_at, updated_at
-                )
-                SELECT e.person_id, e.scheme, sum(i.personal_amount), sum(i.collective_amount),
-                       sum(i.government_subsidy), sum(i.proxy_payment_amount), 0, now(), now()
-                  FROM inserted i JOIN enrollment_enrollment e ON e.id = i.enrollment_id
-                 WHERE e.scheme IN ({account_schemes})
-                 GROUP BY e.person_id, e.scheme
-                ON CONFLICT (person_id, scheme) DO UPDATE
-                   SET personal = a.personal + EXCLUDED.personal,
-                       collective = a.collective + EXCLUDED.collective,
-                       government_subsidy = a.government_subsidy + EXCLUDED.government_subsidy,
-                       proxy_payment = a.proxy_payment + EXCLUDED.proxy_payment,
-                       updated_at = EXCLUDED.updated_at
-                RETURNING 1
-            )
+            ), credited AS ({credit_accounts_sql("inserted")})
             SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM credited)
             """,
             {

@@ -14,6 +14,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.import_kinds.common import (
+    ID_NUMBER_HEADERS,
+    NAME_HEADERS,
     RowErrors,
     check_id_numbers,
     check_past_dates,
@@ -21,6 +23,7 @@ from enrollment.import_kinds.common import (
     drop_rows_repeated_in_file,
     fire_row_triggers_cheaply,
     persons_by_id_number,
+    registry_message,
     validate_in_two_steps,
     widen,
 )
@@ -38,15 +41,8 @@ class DeathRecords:
     name = "death_records"
     label = _("Death records (civil affairs)")
     columns = {
-        "id_number": [
-            "公民身份号码",
-            "身份证号码",
-            "身份证号",
-            "证件号码",
-            "ID number",
-            "Resident ID number",
-        ],
-        "name": ["姓名", "Name"],
+        "id_number": [*ID_NUMBER_HEADERS],
+        "name": [*NAME_HEADERS],
         "death_date": ["死亡日期", "Date of death"],
         "source": ["数据来源", "来源", "Source"],
     }
@@ -224,9 +220,7 @@ class DeathRecords:
 
     def error_message(self, code: str, params: dict[str, Any]) -> str | None:
         if code == "name_mismatch":
-            return gettext("The registry has this ID number under the name %(name)s.") % {
-                "name": params.get("registered", "")
-            }
+            return registry_message(code, params)
         if code == "before_birth":
             return gettext("The date of death is before the birth date %(date)s.") % {
                 "date": params.get("birth_date", "")

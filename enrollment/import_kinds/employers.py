@@ -90,13 +90,9 @@ class Employers:
     # --- Validation -------------------------------------------------------------------------------
 
     def validate(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
-        frame = table.frame
-        rows = pd.Series(table.rows, index=frame.index, dtype="int64")
-        numeric = table.numeric
-        blank = pd.Series("", index=frame.index, dtype=object)
-        cells = {name: frame.get(name, blank) for name in self.columns}
-        errors = RowErrors(self.columns, rows, cells)
-        add = errors.add
+        frame, numeric = table.frame, table.numeric
+        errors = RowErrors.of_file(self.columns, table)
+        rows, cells, add = errors.rows, errors.cells, errors.add
 
         # The credit code through the §6.2 wrapper (E20: N-, Y- and A-prefixed codes accepted).
         codes, code_errors = credit_codes(cells["credit_code"], numeric.get("credit_code"))

@@ -36,6 +36,8 @@ from enrollment.choices import (
     Scheme,
 )
 from enrollment.import_kinds.common import (
+    ID_NUMBER_HEADERS,
+    NAME_HEADERS,
     RowErrors,
     check_id_numbers,
     check_past_dates,
@@ -68,15 +70,8 @@ class Enrollments:
     name = "enrollments"
     label = _("Enrollment batches")
     columns = {
-        "id_number": [
-            "公民身份号码",
-            "身份证号码",
-            "身份证号",
-            "证件号码",
-            "ID number",
-            "Resident ID number",
-        ],
-        "name": ["姓名", "Name"],
+        "id_number": [*ID_NUMBER_HEADERS],
+        "name": [*NAME_HEADERS],
         "scheme": ["险种", "参保险种", "险种名称", "Scheme"],
         "start_date": ["参保日期", "参保时间", "参保登记日期", "Enrollment date", "Start date"],
         "credit_code": [

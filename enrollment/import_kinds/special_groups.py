@@ -25,13 +25,17 @@ from django.utils.translation import gettext_lazy as _
 
 from enrollment.choices import CategorySource, SpecialGroup
 from enrollment.import_kinds.common import (
+    ID_NUMBER_HEADERS,
+    NAME_HEADERS,
     RowErrors,
-    check_id_numbers,
+    check_id_and_name,
     choice_keys,
     choice_lookup,
     copy_to_stage,
     fire_row_triggers_cheaply,
+    names_differ,
     persons_by_id_number,
+    registry_message,
     unregistered,
     validate_in_two_steps,
     widen,
@@ -109,15 +113,8 @@ class SpecialGroups:
     name = "special_groups"
     label = _("Special groups (civil affairs, disability federation)")
     columns = {
-        "id_number": [
-            "公民身份号码",
-            "身份证号码",
-            "身份证号",
-            "证件号码",
-            "ID number",
-            "Resident ID number",
-        ],
-        "name": ["姓名", "Name"],
+        "id_number": [*ID_NUMBER_HEADERS],
+        "name": [*NAME_HEADERS],
         "category": ["人员类别", "特殊群体类别", "群体类别", "类别", "Special group", "Category"],
         "disability_grade": ["残疾等级", "Disability grade"],
         "effective_from": ["起始日期", "生效日期", "开始日期", "认定日期", "In force from", "Effective from"],
@@ -140,21 +137,12 @@ class SpecialGroups:
         """What the file alone says: IDs, names, groups, grades, dates and the file's own repeats
         and overlaps. Returns the errors and the rows that passed, with the cells the registry's
         errors quote; the commit re-runs only check_registry on them."""
-        frame = table.frame
-        rows = pd.Series(table.rows, index=frame.index, dtype="int64")
-        numeric = table.numeric
-        blank = pd.Series("", index=frame.index, dtype=object)
-        cells = {name: frame.get(name, blank) for name in self.columns}
-        errors = RowErrors(self.columns, rows, cells)
-        add = errors.add
+        frame, numeric = table.frame, table.numeric
+        errors = RowErrors.of_file(self.columns, table)
+        rows, cells, add = errors.rows, errors.cells, errors.add
 
-        # The ID number: empty, stored as a number, or refused by the §6.1 rules (E19).
-        numbers, id_ok = check_id_numbers(cells["id_number"], numeric.get("id_number"), ctx.today, errors)
-        bad = ~id_ok
-
-        # The name, compared with the registry below; a space typed inside it is no difference.
-        names = cells["name"].str.replace(r"\s+", "", regex=True)
-        bad |= add((names == "").to_numpy(), "name", "required")
+        # The ID number (§6.1, E19) and the name, compared with the registry's in check_registry.
+        numbers, names, bad = check_id_and_name(errors, numeric, ctx.today)
 
         # The group and the source department: a code identifier or a label, in either language.
         group = choice_keys(cells["category"]).map(_groups())
@@ -237,10 +225,7 @@ class SpecialGroups:
                 "effective_to": end[ok].to_numpy().astype("datetime64[D]"),
                 "start_day": start_day[ok].to_numpy(dtype="int64"),
                 "end_day": end_day[ok].to_numpy(dtype="int64"),
-                # The cells as the file has them, for the values the registry's errors quote.
-                "id_number_cell": cells["id_number"][ok].to_numpy(dtype=object),
-                "name_cell": cells["name"][ok].to_numpy(dtype=object),
-                "effective_from_cell": cells["effective_from"][ok].to_numpy(dtype=object),
+                **errors.kept_cells(ok, ["id_number", "name", "effective_from"]),
             }
         )
         return errors.frame(), prepared
@@ -259,14 +244,7 @@ class SpecialGroups:
         end = pd.Series(pd.to_datetime(prepared["effective_to"]), index=prepared.index)
         start_day = prepared["start_day"]
         end_day = prepared["end_day"]
-        blank = pd.Series("", index=prepared.index, dtype=object)
-        cells = {name: blank for name in self.columns}
-        cells.update(
-            id_number=prepared["id_number_cell"],
-            name=prepared["name_cell"],
-            effective_from=prepared["effective_from_cell"],
-        )
-        errors = RowErrors(self.columns, rows, cells)
+        errors = RowErrors.of_prepared(self.columns, prepared)
         add = errors.add
         ok = np.ones(len(prepared), dtype=bool)
 
@@ -277,10 +255,7 @@ class SpecialGroups:
         ok &= ~unregistered(numbers, ok, registry, ctx, errors)
         if ok.any():
             facts = registry.loc[numbers[ok]]
-            registered = facts["name"].to_numpy(dtype=object)
-            wrong_name = names[ok].to_numpy(dtype=object) != facts["name"].str.replace(
-                r"\s+", "", regex=True
-            ).to_numpy(dtype=object)
+            wrong_name, registered = names_differ(names[ok].to_numpy(dtype=object), facts["name"])
             births = facts["birth_date"].to_numpy()
             deaths = facts["death_date"].to_numpy()
             first_day = start[ok].to_numpy()
@@ -288,7 +263,7 @@ class SpecialGroups:
             after_death = ~pd.isna(deaths) & (first_day > deaths)
             failed = np.zeros(len(prepared), dtype=bool)
             for mask, column, code, params in (
-                (wrong_name, "name", "name_mismatch", [{"registered": n} for n in registered[wrong_name]]),
+                (wrong_name, "name", "name_mismatch", registered),
                 (
                     before_birth,
                     "effective_from",
@@ -395,32 +370,15 @@ class SpecialGroups:
         # since the re-check is not written; the framework compares the count and rolls back.
         # The trigger person_category_no_overlap still checks each row, as for every writer.
         fire_row_triggers_cheaply(cursor)
-        township_rule = "AND p.township_id = %(township)s" if batch.township_id else ""
-        cursor.execute(
-            f"""
-            INSERT INTO enrollment_personcategory (person_id, category, disability_grade, source,
-                        effective_from, effective_to, evidence, recorded_by_id, created_at, updated_at)
-            SELECT s.person_id, s.category, s.disability_grade, s.source, s.effective_from, s.effective_to,
-                   %(evidence)s, %(by)s, now(), now()
-              FROM {_STAGE} s
-              JOIN enrollment_person p ON p.id = s.person_id
-             WHERE s.effective_from >= p.birth_date
-               AND (p.death_date IS NULL OR s.effective_from <= p.death_date)
-               {township_rule}
+        where = f"""{_PERSON_RULES} {_township_rule(batch)}
                AND NOT EXISTS (
                    SELECT 1 FROM enrollment_personcategory c
                     WHERE c.person_id = s.person_id AND c.category = s.category
                       AND daterange(c.effective_from, c.effective_to, '[]')
-                          && daterange(s.effective_from, s.effective_to, '[]'))
-             -- The trigger locks per person and group: a fixed order makes two imports of the
-             -- same persons wait for each other instead of deadlocking.
-             ORDER BY s.person_id, s.category, s.effective_from
-            """,
-            {
-                "evidence": evidence_of(batch),
-                "by": batch.confirmed_by_id,
-                "township": batch.township_id,
-            },
+                          && daterange(s.effective_from, s.effective_to, '[]'))"""
+        cursor.execute(
+            _insert_memberships(f"{_STAGE} s JOIN enrollment_person p ON p.id = s.person_id", where),
+            _write_params(batch),
         )
         return {"inserted": cursor.rowcount}
 
@@ -448,7 +406,6 @@ class SpecialGroups:
             cursor, _FILE_STAGE, rows, [*columns, "effective_from", "effective_to"], date_format="%Y-%m-%d"
         )
         fire_row_triggers_cheaply(cursor)
-        township_rule = "AND p.township_id = %(township)s" if batch.township_id else ""
         cursor.execute(
             rf"""
             WITH checked AS MATERIALIZED (
@@ -468,27 +425,11 @@ class SpecialGroups:
                         ORDER BY c.id
                         LIMIT 1) on_record ON true
                  WHERE regexp_replace(p.name, '\s+', '', 'g') = s.name
-                   AND s.effective_from >= p.birth_date
-                   AND (p.death_date IS NULL OR s.effective_from <= p.death_date)
-                   {township_rule}
-            ), inserted AS (
-                INSERT INTO enrollment_personcategory (person_id, category, disability_grade, source,
-                            effective_from, effective_to, evidence, recorded_by_id, created_at, updated_at)
-                SELECT person_id, category, disability_grade, source, effective_from, effective_to,
-                       %(evidence)s, %(by)s, now(), now()
-                  FROM checked
-                 WHERE equal IS NULL
-                 -- The same order as merge(): two imports of the same persons wait, not deadlock.
-                 ORDER BY person_id, category, effective_from
-                RETURNING 1
-            )
+                   AND {_PERSON_RULES} {_township_rule(batch)}
+            ), inserted AS ({_insert_memberships("checked s", "s.equal IS NULL")} RETURNING 1)
             SELECT (SELECT count(*) FROM inserted), count(*) FILTER (WHERE equal) FROM checked
             """,
-            {
-                "evidence": evidence_of(batch),
-                "by": batch.confirmed_by_id,
-                "township": batch.township_id,
-            },
+            _write_params(batch),
         )
         inserted, unchanged = cursor.fetchone()
         if inserted + unchanged != len(prepared):
@@ -512,18 +453,24 @@ class SpecialGroups:
         if code == "severe_grade":
             return gettext("A severe disability is grade 1 or 2; give the grade on the certificate.")
         if code == "dates_reversed":
-            return gettext("The last day in force comes before the first.")
+            return gettext(
+                "The last day in force comes before the first. Correct whichever of the two dates is wrong."
+            )
         if code == "name_mismatch":
-            return gettext("The registry has this ID number under the name %(name)s.") % {
-                "name": params.get("registered", "")
-            }
+            return registry_message(code, params)
         if code == "before_birth":
-            return gettext("The membership starts %(date)s, before the birth date %(birth)s.") % {
+            return gettext(
+                "The membership starts %(date)s, before the birth date %(birth)s. "
+                "Check the date and the ID number."
+            ) % {
                 "date": params.get("date", ""),
                 "birth": params.get("birth", ""),
             }
         if code == "after_death":
-            return gettext("The membership starts %(date)s, after the date of death %(death)s.") % {
+            return gettext(
+                "The membership starts %(date)s, after the date of death %(death)s. "
+                "Check the date and the ID number."
+            ) % {
                 "date": params.get("date", ""),
                 "death": params.get("death", ""),
             }
@@ -551,6 +498,37 @@ def _group_label(value: Any) -> str:
         return str(SpecialGroup(value).label)
     except ValueError:
         return str(value or "")
+
+
+# The registry's rules both writes repeat (s: the row, p: its person): born by and alive on the
+# first day (check_registry's before_birth and after_death).
+_PERSON_RULES = (
+    "s.effective_from >= p.birth_date AND (p.death_date IS NULL OR s.effective_from <= p.death_date)"
+)
+
+
+def _township_rule(batch: Any) -> str:
+    """The person in the batch's township (DOMAIN scoping), when the batch has one."""
+    return "AND p.township_id = %(township)s" if batch.township_id else ""
+
+
+def _write_params(batch: Any) -> dict[str, Any]:
+    return {"evidence": evidence_of(batch), "by": batch.confirmed_by_id, "township": batch.township_id}
+
+
+def _insert_memberships(rows: str, where: str) -> str:
+    """The one INSERT … SELECT of both writes: the memberships of `rows` (aliased s) where `where` holds."""
+    return f"""
+        INSERT INTO enrollment_personcategory (person_id, category, disability_grade, source,
+                    effective_from, effective_to, evidence, recorded_by_id, created_at, updated_at)
+        SELECT s.person_id, s.category, s.disability_grade, s.source, s.effective_from, s.effective_to,
+               %(evidence)s, %(by)s, now(), now()
+          FROM {rows}
+         WHERE {where}
+         -- The trigger locks per person and group: a fixed order makes two imports of the
+         -- same persons wait for each other instead of deadlocking.
+         ORDER BY s.person_id, s.category, s.effective_from
+    """
 
 
 def evidence_of(batch: Any) -> str:

@@ -136,6 +136,17 @@ class TwoStepKind(ImportKind, Protocol):
     #     check_registry + stage + merge, so the clerk still learns which rows and why."""
 
 
+def check_in_two_steps(
+    kind: TwoStepKind, table: Table, ctx: ValidationContext
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """check_file, then check_registry on the rows it kept: (the errors of both, in that order;
+    the prepared rows; the clean rows)."""
+    file_errors, prepared = kind.check_file(table, ctx)
+    registry_errors, clean = kind.check_registry(prepared, ctx)
+    found = [errors for errors in (file_errors, registry_errors) if not errors.empty]
+    return (pd.concat(found, ignore_index=True) if found else no_errors()), prepared, clean
+
+
 def checks_in_two_steps(kind: ImportKind) -> bool:
     """Whether the kind implements TwoStepKind's optional methods."""
     return callable(getattr(kind, "check_file", None)) and callable(getattr(kind, "check_registry", None))

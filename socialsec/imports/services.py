@@ -38,6 +38,7 @@ from socialsec.imports.kinds import (
     ImportKind,
     TwoStepKind,
     ValidationContext,
+    check_in_two_steps,
     checks_in_two_steps,
     error_frame,
     get_kind,
@@ -363,11 +364,8 @@ def _check(
     if not checks_in_two_steps(kind):
         errors, _clean = kind.validate(table, ctx)
         return errors, None
-    two_step = cast(TwoStepKind, kind)
-    file_errors, prepared = two_step.check_file(table, ctx)
-    registry_errors, _clean = two_step.check_registry(prepared, ctx)
-    found = [frame for frame in (file_errors, registry_errors) if not frame.empty]
-    return (pd.concat(found, ignore_index=True) if found else file_errors), prepared
+    errors, prepared, _clean = check_in_two_steps(cast(TwoStepKind, kind), table, ctx)
+    return errors, prepared
 
 
 def _recheck(batch: ImportBatch, kind: ImportKind) -> tuple[pd.DataFrame, pd.DataFrame]:

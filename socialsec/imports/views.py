@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from socialsec.core.exceptions import DomainError
 from socialsec.core.scoping import get_visible_or_404
-from socialsec.core.views import township_scoped
+from socialsec.core.views import township_scoped, wants_partial
 from socialsec.imports import services
 from socialsec.imports.choices import ImportStatus
 from socialsec.imports.forms import ImportUploadForm
@@ -31,11 +31,6 @@ from socialsec.imports.selectors import (
 VIEW = "imports.view_importbatch"
 ADD = services.UPLOAD_PERMISSION
 PAGE_SIZE = 50
-
-
-def _wants_partial(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
 
 
 def _batch(request: HttpRequest, pk: int) -> ImportBatch:
@@ -135,7 +130,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The polled progress bar. Once the worker is done, htmx reloads the page to show the result."""
     batch = _batch(request, pk)
-    if _wants_partial(request) and not batch.is_running:
+    if wants_partial(request) and not batch.is_running:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response

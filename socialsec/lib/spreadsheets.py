@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-# Fold full-width forms (U+FF01-U+FF5E) to ASCII and the ideographic space to a space.
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Fold full-width forms (U+FF01-U+FF5E) to ASCII and the ideographic space to a space (str.translate);
+# the import kinds fold the registry's values the same way before comparing them with cells.
+FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _FOLDABLE = re.compile("[\uff01-\uff5e\u3000]")
 # Text cells of an xlsx that read as empty, as pandas' Excel reader always had them (its default
 # na_values): "#N/A" left by a failed lookup formula, "NULL" from a database export…
@@ -97,7 +98,7 @@ def normalize_label(text: Any) -> str:
     """A header cell as it is compared: no spaces, asterisks or line breaks; ASCII forms; lower case."""
     if text is None or (isinstance(text, float) and np.isnan(text)):
         return ""
-    folded = str(text).translate(_FULL_WIDTH)
+    folded = str(text).translate(FULL_WIDTH)
     return "".join(folded.split()).replace("*", "").lower()
 
 
@@ -234,7 +235,7 @@ def _decode(data: bytes) -> str:
 def _tidy(texts: list[str]) -> list[str]:
     """Full-width forms folded to ASCII and the ends trimmed, for one column's cells."""
     if _FOLDABLE.search("".join(texts)):
-        texts = [text if text.isascii() else text.translate(_FULL_WIDTH) for text in texts]
+        texts = [text if text.isascii() else text.translate(FULL_WIDTH) for text in texts]
     return [text.strip() for text in texts]
 
 
@@ -329,13 +330,13 @@ def neutralize(value: Any) -> Any:
     return value
 
 
-def write_workbook(
-    path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet_name: str = "Sheet1"
-) -> None:
-    """An xlsx with a bold header row; text is written as text and never as a formula."""
+def new_workbook(path: str | Path) -> Any:
+    """An xlsxwriter Workbook that keeps text as text: no conversion of strings to formulas, numbers
+    or URLs (write text cells through `neutralize` as well), rows written in order with constant
+    memory. The caller closes it."""
     import xlsxwriter  # imported here: readers of files never need it
 
-    workbook = xlsxwriter.Workbook(
+    return xlsxwriter.Workbook(
         str(path),
         {
             "strings_to_formulas": False,
@@ -344,6 +345,13 @@ def write_workbook(
             "constant_memory": True,
         },
     )
+
+
+def write_workbook(
+    path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet_name: str = "Sheet1"
+) -> None:
+    """An xlsx with a bold header row; text is written as text and never as a formula."""
+    workbook = new_workbook(path)
     try:
         sheet = workbook.add_worksheet(sheet_name[:31])
         bold = workbook.add_format({"bold": True})

@@ -41,7 +41,7 @@ from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted, 
 from socialsec.core.scoping import get_visible_or_404
 from socialsec.lib.masking import mask_bank_account
 from socialsec.lib.resident_id import mask_resident_id
-from socialsec.lib.spreadsheets import neutralize, write_workbook
+from socialsec.lib.spreadsheets import neutralize, new_workbook, write_workbook
 from socialsec.rosters import workflow
 from socialsec.rosters.choices import RosterStatus
 from socialsec.rosters.selectors import ROSTER_RELATED, roster_signatures
@@ -358,21 +358,11 @@ def _format_time(at: dt.datetime | None) -> str:
 def write_roster_xlsx(roster: RosterBase, path: str | Path, *, full_ids: bool) -> None:
     """The printable roster as xlsx: title, header block, lines, totals, signature block.
 
-    Written with xlsxwriter's formula, number and URL conversions off and every text cell through
+    Written on new_workbook (formula, number and URL conversions off) with every text cell through
     `neutralize`, as socialsec.lib.spreadsheets.write_workbook does (that one writes a plain
     table; this layout has blocks above and below it).
     """
-    import xlsxwriter
-
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-            "constant_memory": True,
-        },
-    )
+    workbook = new_workbook(path)
     try:
         sheet = workbook.add_worksheet(roster.number[:31])
         bold = workbook.add_format({"bold": True})

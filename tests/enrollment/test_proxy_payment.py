@@ -456,6 +456,9 @@ def test_a_receipt_recorded_through_the_shared_service_makes_the_records_after_c
 def test_a_refused_line_is_reissued_once_on_the_next_years_roster_after_the_account_is_corrected(
     cast, county
 ):
+    """DOMAIN §1.3, §8.3, E22 step 5: a proxy-payment line the bank refused is re-issued once, on the
+    next year's roster after the account is corrected; its contribution is recorded for its own
+    year, late and without the subsidy (§1.2)."""
     last_year = generate(cast, year=YEAR - 1).roster
     refused = last_year.lines.get(person=county["e3"])
     pay(cast, last_year, failed_seqs=[refused.seq])

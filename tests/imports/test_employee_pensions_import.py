@@ -686,6 +686,26 @@ def test_every_code_of_the_kind_reads_as_a_sentence_in_english(code, params, exp
     assert error_message(EmployeePensions(), code, params, "x").startswith(expected)
 
 
+@pytest.mark.usefixtures("english_messages")
+@pytest.mark.parametrize(
+    ("code", "params", "what_to_do"),
+    [
+        ("negative_amount", {}, "Write the monthly amount on the province's list, such as 320.50."),
+        ("zero_pension", {}, "Copy the basic and the personal-account pension from the province's list."),
+        ("total_mismatch", {"sum": "2470.35"}, "Correct the amount that is wrong, or leave the total empty."),
+        ("stop_before_start", {"start": "2020-04"}, "Correct whichever of the two months is wrong."),
+        ("after_death", {"date": "2021-06-10"}, "Check the start month and the ID number."),
+        ("before_pension_age", {"age": 60, "month": "2020-03"}, "Check the start month and the ID number."),
+        ("entitlement_not_paying", {"id": 7, "status": "applied"}, "Finish its review first"),
+        ("other_scheme", {"id": 7, "scheme": "employee_pension"}, "Check the scheme column;"),
+        ("already_stopped", {"id": 7, "start": "2020-04", "stop": "2024-01"}, "Leave this row out."),
+    ],
+)
+def test_a_refused_row_tells_the_clerk_what_to_fix(code, params, what_to_do):
+    """The error list shows row, column and value; the sentence adds what to write instead."""
+    assert what_to_do in error_message(EmployeePensions(), code, params, "x")
+
+
 def test_the_template_has_every_column_and_example_rows_that_only_lack_their_persons(cast, files):
     path = services.import_template_workbook(KIND)
     kind = get_kind(KIND)

@@ -162,6 +162,36 @@ def test_a_person_may_hold_several_groups_and_successive_periods_of_one_group(ca
     assert PersonCategory.objects.filter(person=person_in_a).count() == 3
 
 
+def test_s4_3_a_severe_disability_is_grade_1_or_2_as_certificates_write_it_and_grade_3_is_refused(
+    cast, persons_in_a, files
+):
+    """DOMAIN §4.3: the care subsidy's severe disability is grade 1 or 2; §8.1 DisabilityCertificate:
+    grades 1-4, which certificates write 一级, 2级, 贰…; a grade-3 row names the column and commits
+    nothing."""
+    a, b, c, *_ = persons_in_a
+    grades = [
+        _row(a, "重度残疾", grade="一级", source="残联"),
+        _row(b, "重度残疾", grade="2级", source="残联"),
+    ]
+    batch = confirm_and_commit(
+        check(_upload(cast.maker_ann, files.xlsx(grades, header=HEADER), cast.township_a)), cast.maker_ann
+    )
+    assert batch.status == ImportStatus.COMMITTED, errors_of(batch)
+    assert sorted(
+        PersonCategory.objects.filter(category=SpecialGroup.SEVERE_DISABILITY).values_list(
+            "person_id", "disability_grade"
+        )
+    ) == sorted([(a.pk, 1), (b.pk, 2)])
+
+    third = [_row(c, "重度残疾", grade="三级", source="残联")]
+    batch = check(_upload(cast.maker_ann, files.xlsx(third, header=HEADER), cast.township_a))
+    assert batch.status == ImportStatus.REJECTED
+    assert [(e.row, e.column, e.value, e.code) for e in batch.row_errors.all()] == [
+        (3, "残疾等级", "三级", "severe_grade")  # the files' header is on row 2
+    ]
+    assert not PersonCategory.objects.filter(person=c).exists()
+
+
 # --- Bad rows: REJECTED, nothing committed ------------------------------------------------------
 
 
@@ -396,6 +426,20 @@ def test_a_file_without_the_group_column_is_refused_naming_it(cast, persons_in_a
 )
 def test_every_reason_reads_as_a_sentence_in_english(code, params, value, expected):
     assert error_message(SpecialGroups(), code, params, value).startswith(expected)
+
+
+@pytest.mark.usefixtures("english_messages")
+@pytest.mark.parametrize(
+    ("code", "params", "what_to_do"),
+    [
+        ("dates_reversed", {}, "Correct whichever of the two dates is wrong."),
+        ("before_birth", {"date": "1950-01-01", "birth": "1960-03-15"}, "Check the date and the ID number."),
+        ("after_death", {"date": "2024-01-01", "death": "2023-06-01"}, "Check the date and the ID number."),
+    ],
+)
+def test_a_refused_date_tells_the_clerk_what_to_fix(code, params, what_to_do):
+    """The error list shows row, column and value; the sentence adds what to check."""
+    assert what_to_do in error_message(SpecialGroups(), code, params, "x")
 
 
 def test_reasons_are_in_chinese_by_default(cast, files, person_in_a, settings):

@@ -128,3 +128,24 @@ def test_columns_the_caller_does_not_name_are_left_as_they_are(tmp_path):
     assert list(table.frame.columns) == ["id_number", "name", "day"]
     assert list(table.numeric.columns) == ["id_number", "name", "day"]
     assert table.frame.iloc[0].tolist() == ["11010119900101004X", "张三", "2024-03-05"]
+
+
+def test_a_new_workbook_keeps_digits_formulas_and_addresses_typed_as_text_as_text(tmp_path):
+    """new_workbook, which every xlsx the app writes starts from: an 18-digit ID written as text
+    stays those digits (never a number that loses them, DOMAIN §6.1), and text that looks like a
+    formula or a URL stays text."""
+    from socialsec.lib.spreadsheets import new_workbook
+
+    path = tmp_path / "out.xlsx"
+    book = new_workbook(path)
+    sheet = book.add_worksheet()
+    cells = ["360121196003150132", "=1+1", "http://example.com"]
+    for column, value in enumerate(cells):
+        sheet.write(0, column, value)
+    book.close()
+
+    import openpyxl
+
+    written = openpyxl.load_workbook(path).active
+    assert [written.cell(row=1, column=c).data_type for c in (1, 2, 3)] == ["s", "s", "s"]
+    assert [written.cell(row=1, column=c).value for c in (1, 2, 3)] == cells
