@@ -191,10 +191,17 @@ def _main_kind() -> str:
     return chosen
 
 
+def _cached(ctx: BenchContext, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """What a run builds once (the rows, the files, the user), for this county in this database:
+    a second run in the same process (the tests) may have seeded another county or database."""
+    full_key = (connection.settings_dict["NAME"], ctx.persons, ctx.seed, ctx.as_of, *key)
+    if full_key not in _cache:
+        _cache[full_key] = build()
+    return _cache[full_key]
+
+
 def _rows(ctx: BenchContext, kind: str) -> pd.DataFrame:
-    if ("rows", kind) not in _cache:
-        _cache["rows", kind] = BENCH_KINDS[kind].rows(ctx)
-    return _cache["rows", kind]
+    return _cached(ctx, ("rows", kind), lambda: BENCH_KINDS[kind].rows(ctx))
 
 
 def _labels(kind: str) -> dict[str, str]:
@@ -208,7 +215,7 @@ def _labels(kind: str) -> dict[str, str]:
 
 
 def _file(ctx: BenchContext, kind: str, suffix: str) -> Path:
-    if ("file", kind, suffix) not in _cache:
+    def write() -> Path:
         from socialsec.lib.spreadsheets import write_workbook
 
         frame = _rows(ctx, kind)
@@ -218,23 +225,19 @@ def _file(ctx: BenchContext, kind: str, suffix: str) -> Path:
             write_workbook(path, header, frame.itertuples(index=False, name=None))
         else:  # as Excel in a Chinese locale saves it
             path.write_bytes(frame.set_axis(header, axis=1).to_csv(index=False).encode("gb18030"))
-        _cache["file", kind, suffix] = path
-    return _cache["file", kind, suffix]
+        return path
+
+    return _cached(ctx, ("file", kind, suffix), write)
 
 
-def _user(ctx: BenchContext) -> Any:
-    if "user" not in _cache:
-        from django.contrib.auth.models import Group, Permission
-
-        clerk, _ = Group.objects.get_or_create(name=Role.CLERK)
-        # Until roles.py grants them (another change), give the clerk role the imports permissions.
-        clerk.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="imports", codename__in=["add_importbatch", "view_importbatch"]
-            )
-        )
-        _cache["user"] = ctx.bench_user("perfbench_importer", roles=[Role.CLERK], county_wide=True)
-    return _cache["user"]
+def _user(ctx: BenchContext, *, fresh: bool = False) -> Any:
+    """The importing clerk (the clerk role holds the imports permissions, socialsec.core.roles);
+    made afresh by each scenario's setup, so a flushed database never hands back a stale row."""
+    if fresh:
+        _cache.pop((connection.settings_dict["NAME"], ctx.persons, ctx.seed, ctx.as_of, "user"), None)
+    return _cached(
+        ctx, ("user",), lambda: ctx.bench_user("perfbench_importer", roles=[Role.CLERK], county_wide=True)
+    )
 
 
 def _written_tables(labels: tuple[str, ...]) -> list[str]:
@@ -247,7 +250,7 @@ def _setup(ctx: BenchContext, kind: str, suffix: str) -> None:
     """Untimed: write the file, and vacuum what earlier rounds left (their rows were rolled back:
     dead tuples that the next rounds would otherwise scan and index around)."""
     _file(ctx, kind, suffix)
-    _user(ctx)
+    _user(ctx, fresh=True)
     with connection.cursor() as cursor:
         for table in _written_tables(BENCH_KINDS[kind].writes):
             cursor.execute(f"VACUUM ANALYZE {table}")
