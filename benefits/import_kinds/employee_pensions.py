@@ -78,7 +78,7 @@ from enrollment.import_kinds.common import (
     SCHEME_ALIASES,
     RowErrors,
     check_id_and_name,
-    choice_keys,
+    choice_codes,
     choice_lookup,
     copy_to_stage,
     drop_rows_repeated_in_file,
@@ -239,7 +239,7 @@ class EmployeePensions:
 
         # The scheme: one of the two whose pension rules out the resident pension (§1.6 Art 8).
         raw_scheme = cells["scheme"]
-        scheme = choice_keys(raw_scheme).map(_schemes())
+        scheme = choice_codes(raw_scheme, _schemes())
         bad |= add((raw_scheme == "").to_numpy(), "scheme", "required")
         bad |= add((scheme.isna() & (raw_scheme != "")).to_numpy(), "scheme", "unknown_scheme")
         other = (scheme.notna() & ~scheme.isin(list(EMPLOYMENT_PENSION_SCHEMES))).to_numpy()

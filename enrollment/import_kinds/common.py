@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,6 +76,7 @@ def _persons(numbers: list[str], township_id: int | None, *, pooling_area: bool)
 # FULL_WIDTH: what socialsec.lib.spreadsheets does to every cell (full-width forms to ASCII, the
 # ideographic space to a space). Values already in the database go through the same fold before a
 # comparison.
+_WHITESPACE = re.compile(r"\s")
 _CHOICE_NOISE = r"[\s_\-()\[\]·.:：、]"
 
 
@@ -85,6 +88,19 @@ def fold_text(value: Any) -> str:
 def choice_keys(values: pd.Series) -> pd.Series:
     """Cells as compared with the accepted forms of a choice: lower case, no spaces, brackets or dashes."""
     return values.str.replace(_CHOICE_NOISE, "", regex=True).str.lower()
+
+
+def per_distinct(values: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """convert(cells) for a column, run once per distinct cell: a column of 100,000 rows of a
+    group, a grade or a scheme holds a handful of values, and string methods cost per row."""
+    distinct = pd.Series(pd.unique(values.to_numpy(dtype=object)), dtype=object)
+    answers = dict(zip(distinct, convert(distinct), strict=True))
+    return pd.Series(values.to_numpy(dtype=object), index=values.index).map(answers)
+
+
+def choice_codes(values: pd.Series, lookup: dict[str, str]) -> pd.Series:
+    """Each cell's choice value by its accepted forms (a choice_lookup), NaN where it names none."""
+    return per_distinct(values, lambda cells: choice_keys(cells).map(lookup))
 
 
 def choice_lookup(choices: Any, aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -406,7 +422,9 @@ def check_id_and_name(
     (E19) and a required name, kept without spaces (a space typed inside a name is no difference;
     names_differ compares it with the registry's)."""
     numbers, id_ok = check_id_numbers(errors.cells["id_number"], numeric.get("id_number"), today, errors)
-    names = errors.cells["name"].str.replace(r"\s+", "", regex=True)
+    names = errors.cells["name"]
+    if _WHITESPACE.search("".join(names.to_numpy(dtype=object))):  # rare: spare 100,000 replacements
+        names = names.str.replace(r"\s+", "", regex=True)
     bad = ~id_ok | errors.add((names == "").to_numpy(), "name", "required")
     return numbers, names, bad
 
@@ -471,6 +489,48 @@ def unregistered(
     return missing
 
 
+# COPY's text format: these characters in a text cell are written escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def _copy_texts(values: Any) -> list[str]:
+    """One column as COPY's text format writes it: NULL as \\N, dates as ISO days, booleans t/f."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    missing = series.isna().to_numpy()
+    dtype = series.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        texts = np.datetime_as_string(series.to_numpy().astype("datetime64[D]"), unit="D").astype(object)
+    elif pd.api.types.is_bool_dtype(dtype):
+        texts = np.where(series.fillna(False).to_numpy(dtype=bool), "t", "f").astype(object)
+    elif pd.api.types.is_integer_dtype(dtype):
+        texts = series.fillna(0).to_numpy(dtype="int64").astype(str).astype(object)
+    else:  # text
+        texts = series.to_numpy(dtype=object).copy()
+        texts[missing] = ""
+        if pd.api.types.infer_dtype(texts) != "string":
+            texts = np.array([str(value) for value in texts], dtype=object)
+        if _COPY_SPECIAL.search("".join(texts)):
+            texts = np.array([text.translate(_COPY_ESCAPES) for text in texts], dtype=object)
+    texts[missing] = "\\N"
+    return texts.tolist()
+
+
+def copy_columns(cursor: Any, table: str, columns: dict[str, Any], *, analyze: bool = True) -> None:
+    """COPY columns (name → values of one row each: text, integers, nullable integers, booleans or
+    datetime64 days; missing values are NULL) into table in COPY's text format, then ANALYZE it.
+
+    Built column by column with numpy, not row by row: a stage of 100,000 rows is written in a
+    fraction of what DataFrame.to_csv takes. Text cells are escaped only when some cell needs it.
+    """
+    texts = [_copy_texts(values) for values in columns.values()]
+    lines = map("\t".join, zip(*texts, strict=True))
+    buffer = io.StringIO("".join(line + "\n" for line in lines))
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+    if analyze:
+        analyze_stage(cursor, table)
+
+
 def copy_to_stage(
     cursor: Any, stage: str, rows: pd.DataFrame, columns: list[str], *, options: str = "", **csv: Any
 ) -> None:
@@ -483,4 +543,17 @@ def copy_to_stage(
         f"COPY {stage} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{options})",
         buffer,
     )
-    cursor.execute(f"ANALYZE {stage}")
+    analyze_stage(cursor, stage)
+
+
+def analyze_stage(cursor: Any, table: str) -> None:
+    """ANALYZE a stage from a small sample (inside a transaction): the planner needs its row count
+    and rough column statistics for the joins, which 3,000 sampled rows give as well as the default
+    30,000 (0.01 s instead of 0.1 s for 100,000 rows). The setting is back to what it was after."""
+    cursor.execute(
+        "SELECT current_setting('default_statistics_target'),"
+        " set_config('default_statistics_target', '10', true)"
+    )
+    previous = cursor.fetchone()[0]
+    cursor.execute(f"ANALYZE {table}")
+    cursor.execute("SELECT set_config('default_statistics_target', %s, true)", [previous])

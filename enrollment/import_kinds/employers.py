@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from enrollment.choices import SizeClass
 from enrollment.import_kinds.common import (
     RowErrors,
-    choice_keys,
+    choice_codes,
     choice_lookup,
     copy_to_stage,
     credit_code_message,
@@ -115,7 +115,7 @@ class Employers:
             bad |= add((texts[name].str.len() > limit).to_numpy(), name, "too_long", {"max": limit})
 
         # The size class (划型): a code identifier or a label, in either language.
-        size_class = choice_keys(cells["size_class"]).map(_size_classes())
+        size_class = choice_codes(cells["size_class"], _size_classes())
         bad |= add((cells["size_class"] == "").to_numpy(), "size_class", "required")
         unknown = (size_class.isna() & (cells["size_class"] != "")).to_numpy()
         bad |= add(unknown, "size_class", "unknown_size_class")

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -29,14 +29,14 @@ from enrollment.import_kinds.common import (
     NAME_HEADERS,
     RowErrors,
     check_id_and_name,
-    choice_keys,
+    choice_codes,
     choice_lookup,
+    copy_columns,
     copy_to_stage,
     fire_row_triggers_cheaply,
-    names_differ,
-    persons_by_id_number,
+    int_list,
+    per_distinct,
     registry_message,
-    unregistered,
     validate_in_two_steps,
     widen,
 )
@@ -145,16 +145,17 @@ class SpecialGroups:
         numbers, names, bad = check_id_and_name(errors, numeric, ctx.today)
 
         # The group and the source department: a code identifier or a label, in either language.
-        group = choice_keys(cells["category"]).map(_groups())
+        group = choice_codes(cells["category"], _groups())
         bad |= add((cells["category"] == "").to_numpy(), "category", "required")
         bad |= add((group.isna() & (cells["category"] != "")).to_numpy(), "category", "unknown_category")
-        source = choice_keys(cells["source"]).map(_sources())
+        source = choice_codes(cells["source"], _sources())
         bad |= add((cells["source"] == "").to_numpy(), "source", "required")
         bad |= add((source.isna() & (cells["source"] != "")).to_numpy(), "source", "unknown_source")
 
         # The grade: 1–4 when given; a severe disability needs 1 or 2 (DOMAIN §4.3).
         raw_grade = cells["disability_grade"]
-        grade = raw_grade.str.removesuffix("级").str.strip().map(_GRADES).astype("Int64")
+        grade = per_distinct(raw_grade, lambda d: d.str.removesuffix("级").str.strip().map(_GRADES))
+        grade = grade.astype("Int64")
         unreadable = (grade.isna() & (raw_grade != "")).to_numpy()
         bad |= add(unreadable, "disability_grade", "bad_grade")
         severe = (group == SpecialGroup.SEVERE_DISABILITY).to_numpy()
@@ -173,46 +174,48 @@ class SpecialGroups:
         bad |= add((end < start).to_numpy(), "effective_to", "dates_reversed")
 
         # Inside the file, among rows that read well: an exact repeat is an error on the later rows;
-        # two rows of one person and group sharing a day are both errors, naming each other.
+        # two rows of one person and group sharing a day are both errors, naming each other. Only
+        # rows whose ID number comes again can be either: the rest skip the sorting.
         ok = ~bad
-        start_day = pd.Series(
-            np.where(ok, start.to_numpy().astype("datetime64[D]").astype("int64"), 0), index=frame.index
-        )
-        end_day = pd.Series(
-            np.where(
-                ok & end.notna().to_numpy(), end.to_numpy().astype("datetime64[D]").astype("int64"), _OPEN_END
-            ),
-            index=frame.index,
-        )
-        keys = pd.DataFrame(
-            {
-                "number": numbers[ok],
-                "group": group[ok],
-                "start": start_day[ok],
-                "end": end_day[ok],
-                "grade": grade[ok].fillna(0),
-                "source": source[ok],
-            }
-        )
-        repeat, first = first_rows(keys, rows[ok])
-        if repeat.any():
-            add(
-                widen(repeat, ok),
-                "id_number",
-                "duplicate_row",
-                [{"first_row": int(r)} for r in first.to_numpy()[repeat]],
+        again = widen(numbers[ok].duplicated(keep=False).to_numpy(), ok)
+        if again.any():
+            start_day = pd.Series(start.to_numpy().astype("datetime64[D]").astype("int64"), index=frame.index)
+            end_day = pd.Series(
+                np.where(
+                    end.notna().to_numpy(), end.to_numpy().astype("datetime64[D]").astype("int64"), _OPEN_END
+                ),
+                index=frame.index,
             )
-            ok &= ~widen(repeat, ok)
-        overlapping, groups = _overlaps_in_file(numbers[ok], group[ok], start_day[ok], end_day[ok], rows[ok])
-        if overlapping.any():
-            add(
-                widen(overlapping, ok),
-                "effective_from",
-                "overlapping_rows",
-                [{"rows": rows_named, "group": g} for rows_named, g in groups],
+            keys = pd.DataFrame(
+                {
+                    "number": numbers[again],
+                    "group": group[again],
+                    "start": start_day[again],
+                    "end": end_day[again],
+                    "grade": grade[again].fillna(0),
+                    "source": source[again],
+                }
             )
-            ok &= ~widen(overlapping, ok)
-
+            repeat, first = first_rows(keys, rows[again])
+            if repeat.any():
+                repeated = add(
+                    widen(repeat, again),
+                    "id_number",
+                    "duplicate_row",
+                    [{"first_row": int(r)} for r in first.to_numpy()[repeat]],
+                )
+                ok &= ~repeated
+                again &= ~repeated
+            overlapping, groups = _overlaps_in_file(
+                numbers[again], group[again], start_day[again], end_day[again], rows[again]
+            )
+            if overlapping.any():
+                ok &= ~add(
+                    widen(overlapping, again),
+                    "effective_from",
+                    "overlapping_rows",
+                    [{"rows": rows_named, "group": g} for rows_named, g in groups],
+                )
         prepared = pd.DataFrame(
             {
                 "row": rows[ok].to_numpy(dtype="int64"),
@@ -223,121 +226,186 @@ class SpecialGroups:
                 "source": source[ok].to_numpy(dtype=object),
                 "effective_from": start[ok].to_numpy().astype("datetime64[D]"),
                 "effective_to": end[ok].to_numpy().astype("datetime64[D]"),
-                "start_day": start_day[ok].to_numpy(dtype="int64"),
-                "end_day": end_day[ok].to_numpy(dtype="int64"),
                 **errors.kept_cells(ok, ["id_number", "name", "effective_from"]),
             }
         )
         return errors.frame(), prepared
 
+    # --- Against the registry ---------------------------------------------------------------------
+
+    # The rows check_file kept, as the stage holds them: the batch's own table, which the framework
+    # creates with these columns at the check and the commit writes from, or check_registry's TEMP
+    # one. unchanged: the row equals a membership on record (check_staged sets it).
+    stage_columns = (
+        "row integer NOT NULL, id_number varchar(18) NOT NULL, name text NOT NULL,"
+        " category varchar(24) NOT NULL, disability_grade smallint, source varchar(21) NOT NULL,"
+        " effective_from date NOT NULL, effective_to date, unchanged boolean NOT NULL DEFAULT false"
+    )
+
     def check_registry(
         self, prepared: pd.DataFrame, ctx: ValidationContext
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Against the registry and the memberships on record, as they are now."""
-        rows = prepared["row"]
-        numbers = prepared["number"]
-        names = prepared["name"]
-        group = prepared["category"]
-        grade = prepared["disability_grade"]
-        source = prepared["source"]
-        start = pd.Series(pd.to_datetime(prepared["effective_from"]), index=prepared.index)
-        end = pd.Series(pd.to_datetime(prepared["effective_to"]), index=prepared.index)
-        start_day = prepared["start_day"]
-        end_day = prepared["end_day"]
-        errors = RowErrors.of_prepared(self.columns, prepared)
-        add = errors.add
-        ok = np.ones(len(prepared), dtype=bool)
-
-        # Against the registry: the person, in the batch's township (DOMAIN scoping: another
-        # township's person is not found, as on every page), with this name, alive on the first day.
-        ctx.on_step(ProgressStep.REGISTRY, 50)
-        registry = persons_by_id_number(numbers[ok].unique().tolist(), ctx.township_id)
-        ok &= ~unregistered(numbers, ok, registry, ctx, errors)
-        if ok.any():
-            facts = registry.loc[numbers[ok]]
-            wrong_name, registered = names_differ(names[ok].to_numpy(dtype=object), facts["name"])
-            births = facts["birth_date"].to_numpy()
-            deaths = facts["death_date"].to_numpy()
-            first_day = start[ok].to_numpy()
-            before_birth = first_day < births
-            after_death = ~pd.isna(deaths) & (first_day > deaths)
-            failed = np.zeros(len(prepared), dtype=bool)
-            for mask, column, code, params in (
-                (wrong_name, "name", "name_mismatch", registered),
-                (
-                    before_birth,
-                    "effective_from",
-                    "before_birth",
-                    [
-                        {"date": _iso(s), "birth": _iso(b)}
-                        for s, b in zip(first_day[before_birth], births[before_birth], strict=True)
-                    ],
-                ),
-                (
-                    after_death,
-                    "effective_from",
-                    "after_death",
-                    [
-                        {"date": _iso(s), "death": _iso(d)}
-                        for s, d in zip(first_day[after_death], deaths[after_death], strict=True)
-                    ],
-                ),
-            ):
-                failed |= add(widen(mask, ok), column, code, params)
-            ok &= ~failed
-
-        # Against the memberships on record, in one query: an equal one is unchanged, any other
-        # sharing a day is the row's error (the trigger would refuse the whole commit for it).
-        ctx.on_step(ProgressStep.REGISTRY, 70)
-        person_ids = (
-            registry.loc[numbers[ok], "id"].to_numpy(dtype="int64") if ok.any() else np.array([], "int64")
-        )
-        on_record = _memberships_on_record(person_ids, group[ok], start_day[ok], end_day[ok])
-        unchanged = np.zeros(len(prepared), dtype=bool)
-        if not on_record.empty:
-            positions = on_record["position"].to_numpy()
-            same = (
-                (
-                    on_record["grade"].fillna(0).to_numpy(dtype="int64")
-                    == grade[ok].fillna(0).to_numpy(dtype="int64")[positions]
-                )
-                & (on_record["source"].to_numpy() == source[ok].to_numpy()[positions])
-                & (on_record["start"].to_numpy() == start_day[ok].to_numpy()[positions])
-                & (on_record["end"].to_numpy() == end_day[ok].to_numpy()[positions])
+        """check_staged on a TEMP stage; the clean rows with their persons, ready for stage."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_FILE_STAGE}")
+            cursor.execute(f"CREATE TEMP TABLE {_FILE_STAGE} ({self.stage_columns}) ON COMMIT DROP")
+            errors = self.check_staged(prepared, _FILE_STAGE, ctx, cursor)
+            cursor.execute(
+                f"SELECT s.row, p.id, s.unchanged FROM {_FILE_STAGE} s"
+                " JOIN enrollment_person p ON p.id_number = s.id_number"
             )
-            unchanged = widen(positions[same], ok)
-            clash = on_record[~same]
-            clash_rows = widen(clash["position"].to_numpy(), ok)
-            add(
-                clash_rows,
-                "effective_from",
-                "overlaps_membership",
-                [
-                    {
-                        "id": int(m.id),
-                        "group": m.category,
-                        "start": _iso(pd.Timestamp(int(m.start), unit="D")),
-                        "end": "" if m.end == _OPEN_END else _iso(pd.Timestamp(int(m.end), unit="D")),
-                    }
-                    # widen keeps file order, and positions ascend in on_record: the params align.
-                    for m in clash.sort_values("position").itertuples()
-                ],
-            )
-            ok &= ~clash_rows
-
+            persons = pd.DataFrame(cursor.fetchall(), columns=["row", "person_id", "unchanged"])
+            cursor.execute(f"DROP TABLE {_FILE_STAGE}")
+        ok = ~prepared["row"].isin(errors["row"]).to_numpy()
+        found = persons.set_index("row").reindex(prepared["row"][ok].to_numpy())
         clean = pd.DataFrame(
             {
-                "row": rows[ok].to_numpy(),
-                "person_id": registry.loc[numbers[ok], "id"].to_numpy(dtype="int64") if ok.any() else [],
-                "category": group[ok].to_numpy(dtype=object),
-                "disability_grade": pd.array(grade[ok], dtype="Int64"),
-                "source": source[ok].to_numpy(dtype=object),
-                "effective_from": start[ok].to_numpy().astype("datetime64[D]"),
-                "effective_to": end[ok].to_numpy().astype("datetime64[D]"),
-                "unchanged": unchanged[ok],
+                "row": prepared["row"][ok].to_numpy(dtype="int64"),
+                "person_id": found["person_id"].to_numpy(dtype="int64"),
+                "category": prepared["category"][ok].to_numpy(dtype=object),
+                "disability_grade": pd.array(prepared["disability_grade"][ok], dtype="Int64"),
+                "source": prepared["source"][ok].to_numpy(dtype=object),
+                "effective_from": prepared["effective_from"][ok].to_numpy().astype("datetime64[D]"),
+                "effective_to": prepared["effective_to"][ok].to_numpy().astype("datetime64[D]"),
+                "unchanged": found["unchanged"].to_numpy(dtype=bool),
             }
         )
-        return errors.frame(), clean
+        return errors, clean
+
+    def check_staged(
+        self, prepared: pd.DataFrame, table: str, ctx: ValidationContext, cursor: Any
+    ) -> pd.DataFrame:
+        """COPY check_file's rows into `table` (stage_columns) and check them against the registry
+        and the memberships on record in one query; returns the errors.
+
+        Each row's person must be in the batch's township (DOMAIN scoping: another township's
+        person is not found, as on every page), under the name on the list, born by and alive on
+        the first day. A membership of the group on record sharing a day is the row's error (the
+        trigger would refuse the whole commit for it), unless it is equal (same dates, grade and
+        source: the same list sent again): the row is then marked unchanged and written nowhere.
+        The query returns only the rows with something to say, so a clean list costs one join.
+        """
+        ctx.on_step(ProgressStep.REGISTRY, 50)
+        copy_columns(
+            cursor,
+            table,
+            {
+                "row": prepared["row"],
+                "id_number": prepared["number"],
+                "name": prepared["name"],
+                "category": prepared["category"],
+                "disability_grade": prepared["disability_grade"],
+                "source": prepared["source"],
+                "effective_from": prepared["effective_from"],
+                "effective_to": prepared["effective_to"],
+            },
+        )
+        ctx.on_step(ProgressStep.REGISTRY, 70)
+        township = "AND p.township_id = %(township)s" if ctx.township_id else ""
+        cursor.execute(
+            f"""
+            SELECT DISTINCT ON (s.row) s.row, p.id IS NOT NULL, {_NAME_MATCHES},
+                   s.effective_from < p.birth_date, s.effective_from > p.death_date,
+                   p.name, p.birth_date, p.death_date, c.id, c.effective_from, c.effective_to,
+                   c.effective_from = s.effective_from
+                   AND c.effective_to IS NOT DISTINCT FROM s.effective_to AND c.source = s.source
+                   AND c.disability_grade IS NOT DISTINCT FROM s.disability_grade
+              FROM {table} s
+              LEFT JOIN enrollment_person p ON p.id_number = s.id_number {township}
+              LEFT JOIN enrollment_personcategory c
+                ON c.person_id = p.id AND c.category = s.category
+               AND daterange(c.effective_from, c.effective_to, '[]')
+                   && daterange(s.effective_from, s.effective_to, '[]')
+             WHERE p.id IS NULL OR NOT {_NAME_MATCHES} OR s.effective_from < p.birth_date
+                OR s.effective_from > p.death_date OR c.id IS NOT NULL
+             ORDER BY s.row, c.id
+            """,
+            {"township": ctx.township_id},
+        )
+        found = pd.DataFrame(
+            cursor.fetchall(),
+            columns=[
+                "row",
+                "registered",
+                "name_ok",
+                "before_birth",
+                "after_death",
+                "name",
+                "birth",
+                "death",
+                "membership",
+                "start",
+                "end",
+                "equal",
+            ],
+        )
+        errors = RowErrors.of_prepared(self.columns, prepared)
+        if found.empty:
+            return errors.frame()
+        for flag in ("registered", "name_ok", "before_birth", "after_death", "equal"):
+            found[flag] = found[flag].fillna(False).astype(bool)  # NULL: no person, no death, no membership
+        # Each found row's position among the prepared rows (both in file order, so params align).
+        positions = pd.Index(prepared["row"]).get_indexer(found["row"])
+
+        def rows_where(mask: pd.Series) -> np.ndarray:
+            full = np.zeros(len(prepared), dtype=bool)
+            full[positions[mask.to_numpy()]] = True
+            return full
+
+        missing = ~found["registered"]
+        errors.add(
+            rows_where(missing),
+            "id_number",
+            "person_not_found",
+            {"township": ctx.township_name} if ctx.township_name else None,
+        )
+        found = found[~missing]
+        positions = positions[~missing.to_numpy()]
+        wrong_name, early, late = ~found["name_ok"], found["before_birth"], found["after_death"]
+        errors.add(
+            rows_where(wrong_name),
+            "name",
+            "name_mismatch",
+            [{"registered": n} for n in found["name"][wrong_name]],
+        )
+        first_days = prepared["effective_from"].to_numpy()[positions]
+        for mask, code, fact in ((early, "before_birth", "birth"), (late, "after_death", "death")):
+            errors.add(
+                rows_where(mask),
+                "effective_from",
+                code,
+                [
+                    {"date": _iso(day), fact: _iso(known)}
+                    for day, known in zip(first_days[mask.to_numpy()], found[fact][mask], strict=True)
+                ],
+            )
+        person_ok = ~(wrong_name | early | late)
+        clash = person_ok & found["membership"].notna() & ~found["equal"]
+        errors.add(
+            rows_where(clash),
+            "effective_from",
+            "overlaps_membership",
+            [
+                {
+                    "id": int(m.membership),
+                    "group": group,
+                    "start": _iso(m.start),
+                    "end": _iso(m.end) if m.end is not None else "",
+                }
+                for m, group in zip(
+                    found[clash].itertuples(),
+                    prepared["category"].to_numpy()[positions[clash.to_numpy()]],
+                    strict=True,
+                )
+            ],
+        )
+        unchanged = found["row"][person_ok & found["equal"]]
+        if len(unchanged):
+            cursor.execute(
+                f"UPDATE {table} SET unchanged = true WHERE row = ANY(string_to_array(%s, ',')::integer[])",
+                [int_list(unchanged)],
+            )
+        return errors.frame()
 
     # --- Commit -----------------------------------------------------------------------------------
 
@@ -382,59 +450,47 @@ class SpecialGroups:
         )
         return {"inserted": cursor.rowcount}
 
-    def commit_prepared(self, prepared: pd.DataFrame, batch: Any, cursor: Any) -> dict[str, int] | None:
-        """The commit when nothing changed since the check: check_registry's rules in the write.
+    def commit_stage(self, table: str, batch: Any, cursor: Any) -> dict[str, int] | None:
+        """The commit when nothing changed since the check: check_staged's rules in the write.
 
-        The rows of check_file go to a temp table, and one statement joins each to its person (in
-        the batch's township, under the name on the list, born by and alive on the first day) and
-        to the membership of its group on record that shares a day: none → inserted; an equal one
-        → unchanged; any other → neither. Unless every row was inserted or unchanged, returns None
-        and the framework rolls this back and runs check_registry, which names the rows.
+        One INSERT … SELECT adds the rows not marked unchanged whose person still passes (in the
+        batch's township, under the name on the list, born by and alive on the first day); the
+        trigger person_category_no_overlap refuses a membership recorded since the check that
+        shares a day (an IntegrityError: the framework takes it as a changed registry). The rows
+        marked unchanged must still find their equal membership. Returns the counts, or None when
+        a row no longer passes; the framework then rolls this back and checks again, naming the rows.
         """
-        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_FILE_STAGE}")
-        cursor.execute(
-            f"CREATE TEMP TABLE {_FILE_STAGE} (row integer NOT NULL, id_number varchar(18) NOT NULL,"
-            " name text NOT NULL, category varchar(24) NOT NULL, disability_grade smallint,"
-            " source varchar(21) NOT NULL, effective_from date NOT NULL, effective_to date) ON COMMIT DROP"
-        )
-        rows = prepared.rename(columns={"number": "id_number"}).assign(
-            effective_from=pd.to_datetime(prepared["effective_from"]),
-            effective_to=pd.to_datetime(prepared["effective_to"]),
-        )
-        columns = ["row", "id_number", "name", "category", "disability_grade", "source"]
-        copy_to_stage(
-            cursor, _FILE_STAGE, rows, [*columns, "effective_from", "effective_to"], date_format="%Y-%m-%d"
-        )
+        township = _township_rule(batch)
+        cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE unchanged) FROM {table}")
+        total, unchanged = cursor.fetchone()
+        person = f"JOIN enrollment_person p ON p.id_number = s.id_number AND {_NAME_MATCHES}"
+        if unchanged:
+            cursor.execute(
+                f"""
+                SELECT count(*) FROM {table} s {person}
+                 WHERE s.unchanged AND {_PERSON_RULES} {township}
+                   AND EXISTS (
+                       SELECT 1 FROM enrollment_personcategory c
+                        WHERE c.person_id = p.id AND c.category = s.category
+                          AND c.effective_from = s.effective_from
+                          AND c.effective_to IS NOT DISTINCT FROM s.effective_to
+                          AND c.source = s.source
+                          AND c.disability_grade IS NOT DISTINCT FROM s.disability_grade)
+                """,
+                _write_params(batch),
+            )
+            if cursor.fetchone()[0] != unchanged:
+                return None
         fire_row_triggers_cheaply(cursor)
         cursor.execute(
-            rf"""
-            WITH checked AS MATERIALIZED (
-                SELECT p.id AS person_id, s.category, s.disability_grade, s.source,
-                       s.effective_from, s.effective_to, on_record.equal
-                  FROM {_FILE_STAGE} s
-                  JOIN enrollment_person p ON p.id_number = s.id_number
-                  LEFT JOIN LATERAL (
-                       SELECT c.effective_from = s.effective_from
-                              AND c.effective_to IS NOT DISTINCT FROM s.effective_to
-                              AND c.source = s.source
-                              AND c.disability_grade IS NOT DISTINCT FROM s.disability_grade AS equal
-                         FROM enrollment_personcategory c
-                        WHERE c.person_id = p.id AND c.category = s.category
-                          AND daterange(c.effective_from, c.effective_to, '[]')
-                              && daterange(s.effective_from, s.effective_to, '[]')
-                        ORDER BY c.id
-                        LIMIT 1) on_record ON true
-                 WHERE regexp_replace(p.name, '\s+', '', 'g') = s.name
-                   AND {_PERSON_RULES} {_township_rule(batch)}
-            ), inserted AS ({_insert_memberships("checked s", "s.equal IS NULL")} RETURNING 1)
-            SELECT (SELECT count(*) FROM inserted), count(*) FILTER (WHERE equal) FROM checked
-            """,
+            _insert_memberships(
+                f"{table} s {person}", f"NOT s.unchanged AND {_PERSON_RULES} {township}", "p.id"
+            ),
             _write_params(batch),
         )
-        inserted, unchanged = cursor.fetchone()
-        if inserted + unchanged != len(prepared):
+        if cursor.rowcount != total - unchanged:
             return None
-        return {"inserted": inserted, "unchanged": unchanged}
+        return {"inserted": cursor.rowcount, "unchanged": unchanged}
 
     # --- Messages ---------------------------------------------------------------------------------
 
@@ -500,6 +556,10 @@ def _group_label(value: Any) -> str:
         return str(value or "")
 
 
+# The name on the list is the registry's, spaces aside (names_differ's rule); the plain comparison
+# first, so the usual equal name costs no regular expression.
+_NAME_MATCHES = r"(p.name = s.name OR regexp_replace(p.name, '\s+', '', 'g') = s.name)"
+
 # The registry's rules both writes repeat (s: the row, p: its person): born by and alive on the
 # first day (check_registry's before_birth and after_death).
 _PERSON_RULES = (
@@ -516,18 +576,19 @@ def _write_params(batch: Any) -> dict[str, Any]:
     return {"evidence": evidence_of(batch), "by": batch.confirmed_by_id, "township": batch.township_id}
 
 
-def _insert_memberships(rows: str, where: str) -> str:
-    """The one INSERT … SELECT of both writes: the memberships of `rows` (aliased s) where `where` holds."""
+def _insert_memberships(rows: str, where: str, person: str = "s.person_id") -> str:
+    """The one INSERT … SELECT of both writes: the memberships of `rows` (aliased s, its person's id
+    `person`) where `where` holds."""
     return f"""
         INSERT INTO enrollment_personcategory (person_id, category, disability_grade, source,
                     effective_from, effective_to, evidence, recorded_by_id, created_at, updated_at)
-        SELECT s.person_id, s.category, s.disability_grade, s.source, s.effective_from, s.effective_to,
+        SELECT {person}, s.category, s.disability_grade, s.source, s.effective_from, s.effective_to,
                %(evidence)s, %(by)s, now(), now()
           FROM {rows}
          WHERE {where}
          -- The trigger locks per person and group: a fixed order makes two imports of the
          -- same persons wait for each other instead of deadlocking.
-         ORDER BY s.person_id, s.category, s.effective_from
+         ORDER BY {person}, s.category, s.effective_from
     """
 
 
@@ -567,44 +628,3 @@ def _overlaps_in_file(
     run_rows = ordered["row"].groupby(run).agg(lambda r: sorted(int(x) for x in r)[:_ROWS_NAMED])
     named = run.reindex(frame.index)[in_overlap].map(run_rows)
     return in_overlap, list(zip(named.tolist(), frame["group"][in_overlap].tolist(), strict=True))
-
-
-def _memberships_on_record(
-    person_ids: np.ndarray, group: pd.Series, start: pd.Series, end: pd.Series
-) -> pd.DataFrame:
-    """For each given row (by position) that shares a day with a membership on record, the first
-    such membership: position, id, category, grade, source, start and end as day numbers."""
-    columns = ["position", "id", "category", "grade", "source", "start", "end"]
-    if len(person_ids) == 0:
-        return pd.DataFrame(columns=columns)
-    # The rows go as comma-separated texts (ids, codes, day numbers; an open end is empty, so
-    # NULL): cheaper to build and parse than arrays of 100,000 elements.
-    open_end = end.to_numpy() == _OPEN_END
-    ends = np.where(open_end, "", end.to_numpy().astype(str))
-    sql = """
-        SELECT DISTINCT ON (f.position)
-               f.position - 1, c.id, c.category, c.disability_grade, c.source,
-               c.effective_from - date '1970-01-01', c.effective_to - date '1970-01-01'
-          FROM unnest(string_to_array(%s, ',')::bigint[], string_to_array(%s, ','),
-                      string_to_array(%s, ',')::integer[], string_to_array(%s, ',', '')::integer[])
-               WITH ORDINALITY AS f(person_id, category, start_day, end_day, position)
-          JOIN enrollment_personcategory c
-            ON c.person_id = f.person_id AND c.category = f.category
-           AND daterange(c.effective_from, c.effective_to, '[]')
-               && daterange(date '1970-01-01' + f.start_day, date '1970-01-01' + f.end_day, '[]')
-         ORDER BY f.position, c.id
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                ",".join(person_ids.astype(str)),
-                ",".join(group.to_numpy(dtype=str)),
-                ",".join(start.to_numpy().astype(str)),
-                ",".join(ends),
-            ],
-        )
-        found = pd.DataFrame(cursor.fetchall(), columns=columns)
-    found["grade"] = pd.to_numeric(found["grade"]).astype("Int64") if len(found) else found["grade"]
-    found["end"] = found["end"].fillna(_OPEN_END).astype("int64") if len(found) else found["end"]
-    return found

@@ -56,7 +56,8 @@ def resident_ids(values: pd.Series, numeric: pd.Series | None, today: dt.date) -
     fast_ok = np.zeros(count, dtype=bool)
     if candidates.any():
         matrix = np.frombuffer(encoded, dtype=np.uint8).reshape(-1, 18).copy()
-        matrix[matrix[:, 17] == ord("x"), 17] = ord("X")
+        lower_x = matrix[:, 17] == ord("x")
+        matrix[lower_x, 17] = ord("X")
         digits = matrix[:, :17].astype(np.int64) - 48
         shaped = ((digits >= 0) & (digits <= 9)).all(axis=1) & (
             ((matrix[:, 17] >= 48) & (matrix[:, 17] <= 57)) | (matrix[:, 17] == ord("X"))
@@ -73,7 +74,9 @@ def resident_ids(values: pd.Series, numeric: pd.Series | None, today: dt.date) -
         )
         fast_ok[candidates] = shaped & check_ok & date_ok
         numbers[fast_ok] = texts[fast_ok]
-        lower = fast_ok & values.str.endswith("x").to_numpy(dtype=bool)
+        lower = np.zeros(count, dtype=bool)
+        lower[candidates] = lower_x
+        lower &= fast_ok
         numbers[lower] = [text.upper() for text in texts[lower]]
 
     # Everything else (bad values, 15-digit legacy numbers) once per distinct value, for its reason.

@@ -14,7 +14,8 @@ filter in the merge; an UNLOGGED table would save the CREATE but add both of tho
 
 Optional, for speed (see TwoStepKind): a kind may split its validation into the checks of the
 file alone and the checks against the registry. The commit then re-runs only the latter, on the
-rows the check kept, instead of reading the file and checking everything again.
+rows the check kept, instead of reading the file and checking everything again. A StagedKind
+goes further: its check keeps those rows in a table of the batch, and its commit writes from it.
 """
 
 from __future__ import annotations
@@ -127,13 +128,33 @@ class TwoStepKind(ImportKind, Protocol):
         """(errors, clean rows ready for stage): the checks against the database as it is now."""
         ...
 
-    # A third, optional method makes the usual commit cheaper (special_groups has it):
-    #
-    # def commit_prepared(self, prepared, batch, cursor) -> dict[str, int] | None:
-    #     """Stage the rows of check_file and write them with check_registry's rules in the SQL;
-    #     the summary counts ("inserted"/"updated" and "unchanged"), or None when some row no
-    #     longer passes. The framework then rolls it back to a savepoint and falls back to
-    #     check_registry + stage + merge, so the clerk still learns which rows and why."""
+
+class StagedKind(TwoStepKind, Protocol):
+    """A TwoStepKind that keeps the rows of check_file in a table from the check to the commit
+    (special_groups is one): the check writes them there once and checks the registry in SQL, and
+    the usual commit is one checked INSERT … SELECT from that table, with no file, no Python
+    re-check and no second COPY. All three members are optional extras of a kind.
+
+    The framework owns the table: it is the batch's own (services.stage_table), UNLOGGED, created
+    with `stage_columns` before check_staged and dropped when the batch is committed, cancelled,
+    rejected or failed. `validate` and `check_registry` must say what check_staged says.
+    """
+
+    # The stage's column definitions, as in CREATE TABLE (…).
+    stage_columns: str
+
+    def check_staged(
+        self, prepared: pd.DataFrame, table: str, ctx: ValidationContext, cursor: Any
+    ) -> pd.DataFrame:
+        """COPY check_file's rows into `table` and check them against the registry: the errors."""
+        ...
+
+    def commit_stage(self, table: str, batch: Any, cursor: Any) -> dict[str, int] | None:
+        """Write the staged rows with check_staged's rules in the SQL: the summary counts
+        ("inserted"/"updated" and "unchanged"), or None when some row no longer passes (an
+        IntegrityError from a guard of the table means the same). The framework then rolls it back
+        to a savepoint and checks the file again, so the clerk still learns which rows and why."""
+        ...
 
 
 def check_in_two_steps(
@@ -150,6 +171,16 @@ def check_in_two_steps(
 def checks_in_two_steps(kind: ImportKind) -> bool:
     """Whether the kind implements TwoStepKind's optional methods."""
     return callable(getattr(kind, "check_file", None)) and callable(getattr(kind, "check_registry", None))
+
+
+def stages_rows(kind: ImportKind) -> bool:
+    """Whether the kind implements StagedKind's optional members."""
+    return (
+        checks_in_two_steps(kind)
+        and isinstance(getattr(kind, "stage_columns", None), str)
+        and callable(getattr(kind, "check_staged", None))
+        and callable(getattr(kind, "commit_stage", None))
+    )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import pandas as pd
 import pghistory
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -42,6 +42,8 @@ from socialsec.imports.kinds import (
     checks_in_two_steps,
     error_frame,
     get_kind,
+    no_errors,
+    stages_rows,
 )
 from socialsec.imports.messages import error_message
 from socialsec.imports.models import ImportBatch, ImportRowError
@@ -357,10 +359,63 @@ def _load_table(batch: ImportBatch, kind: ImportKind) -> Table:
     return Table(frame=frame, rows=stored["__row"].to_numpy(dtype="int64"), header_row=0, numeric=numeric)
 
 
+def stage_table(batch_id: int) -> str:
+    """The table a staged kind keeps a batch's checked rows in, from the check to the commit."""
+    return f"imports_batch_{int(batch_id)}_rows"
+
+
+def _drop_stage(batch_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {stage_table(batch_id)}")
+
+
+def drop_stale_stages() -> list[str]:
+    """Drop the stages of batches that will never be committed (left by a worker that died between
+    the check and its end); returns their names. Every check starts with it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT c.relname FROM pg_class c
+             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+               AND c.relname ~ '^imports_batch_[0-9]+_rows$'
+               AND NOT EXISTS (
+                   SELECT 1 FROM {ImportBatch._meta.db_table} b
+                    WHERE 'imports_batch_' || b.id || '_rows' = c.relname AND b.status = ANY(%s))
+            """,
+            [[ImportStatus.VALIDATING, ImportStatus.VALIDATED, ImportStatus.COMMITTING]],
+        )
+        stale = [name for (name,) in cursor.fetchall()]
+        for name in stale:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    return stale
+
+
+def _check_into_stage(kind: Any, table: Table, ctx: ValidationContext) -> pd.DataFrame:
+    """A staged kind's check: check_file, then check_staged into the batch's own table, which is
+    kept for the commit when every row passes and dropped otherwise (in the same transaction).
+
+    UNLOGGED: the rows are also in our copy of the file, so a crash that empties the table costs
+    the commit a re-read (see _commit_from_stage), never data; and no WAL is written for them.
+    """
+    file_errors, prepared = kind.check_file(table, ctx)
+    name = stage_table(ctx.batch_id)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE UNLOGGED TABLE {name} ({kind.stage_columns})")
+        registry_errors = kind.check_staged(prepared, name, ctx, cursor)
+        found = [errors for errors in (file_errors, registry_errors) if not errors.empty]
+        if found:
+            cursor.execute(f"DROP TABLE {name}")
+    return pd.concat(found, ignore_index=True) if found else no_errors()
+
+
 def _check(
     kind: ImportKind, table: Table, ctx: ValidationContext
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Every row's errors, and for a two-step kind the rows its file checks kept (else None)."""
+    """Every row's errors, and for a two-step kind the rows its file checks kept (else None; a
+    staged kind keeps them in its stage instead)."""
+    if stages_rows(kind):
+        return _check_into_stage(kind, table, ctx), None
     if not checks_in_two_steps(kind):
         errors, _clean = kind.validate(table, ctx)
         return errors, None
@@ -382,24 +437,39 @@ def _recheck(batch: ImportBatch, kind: ImportKind) -> tuple[pd.DataFrame, pd.Dat
     return kind.validate(_load_table(batch, kind), ctx)
 
 
-def _commit_checked_in_sql(batch: ImportBatch, kind: ImportKind) -> dict[str, int] | None:
-    """The commit of a kind that checks the registry inside its write (commit_prepared, see
-    TwoStepKind): its counts, or None when the kind has no such write, the batch kept no rows at
-    the check, or a row no longer passes. That last write is rolled back to a savepoint, and the
-    caller runs check_registry, which says which rows and why.
+class _StageNoLongerPasses(Exception):
+    """Raised inside the staged commit's savepoint to roll it back."""
+
+
+def _commit_from_stage(batch: ImportBatch, kind: ImportKind) -> dict[str, int] | None:
+    """A staged kind's commit from the rows its check kept (commit_stage, see StagedKind): its
+    counts, or None when the kind keeps no stage, the stage is gone or short of the batch's rows
+    (a crash empties an UNLOGGED table), or a row no longer passes. That last write is rolled back
+    to a savepoint, and the caller checks the file again, which says which rows and why.
     """
-    commit_prepared = getattr(kind, "commit_prepared", None)
-    prepared_path = _cache(batch, "prepared")
-    if not callable(commit_prepared) or not checks_in_two_steps(kind) or not prepared_path.exists():
+    if not stages_rows(kind):
         return None
-    prepared = _load_frame(prepared_path)
-    savepoint = transaction.savepoint()
-    with connection.cursor() as cursor, pghistory.context(import_batch=batch.pk, import_kind=kind.name):
-        written = commit_prepared(prepared, batch, cursor)
-    if written is None:
-        transaction.savepoint_rollback(savepoint)
+    name = stage_table(batch.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+        if not cursor.fetchone()[0]:
+            return None
+        cursor.execute(f"SELECT count(*) FROM {name}")
+        if cursor.fetchone()[0] != batch.rows_valid:
+            return None
+    try:
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            pghistory.context(import_batch=batch.pk, import_kind=kind.name),
+        ):
+            written = cast(Any, kind).commit_stage(name, batch, cursor)
+            if written is None:
+                raise _StageNoLongerPasses
+    except (_StageNoLongerPasses, IntegrityError):
+        # IntegrityError: a guard of the table (a trigger, a constraint) refused a row, e.g. a
+        # membership recorded since the check; the re-check names it.
         return None
-    transaction.savepoint_commit(savepoint)
     return dict(written)
 
 
@@ -411,6 +481,7 @@ def import_validate(*, batch_id: int) -> None:
     status) is written in one transaction at the end. A batch no longer UPLOADED or VALIDATING
     (cancelled, or checked by an earlier run) is left alone, so running it twice is harmless.
     """
+    drop_stale_stages()
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None or not can_proceed(batch.start_validation):
@@ -433,8 +504,9 @@ def import_validate(*, batch_id: int) -> None:
             kind, table, _context(batch, lambda step, pct: _progress(batch_id, pct, step))
         )
         _progress(batch_id, 80, ProgressStep.SAVING_ERRORS)
-        if errors.empty:
-            # What the commit needs, so it neither reads the file nor repeats the file's checks.
+        if errors.empty and not stages_rows(kind):
+            # What the commit needs, so it neither reads the file nor repeats the file's checks
+            # (a staged kind keeps its rows in its stage).
             if prepared is not None:
                 _save_frame(_cache(batch, "prepared"), prepared)
             else:
@@ -452,6 +524,8 @@ def _finish_validation(batch_id: int, errors: pd.DataFrame, *, rows_total: int) 
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None or batch.status != ImportStatus.VALIDATING:
+            if batch is not None and batch.status not in (ImportStatus.VALIDATED, ImportStatus.COMMITTING):
+                _drop_stage(batch_id)  # cancelled meanwhile: nothing will commit it
             return  # cancelled meanwhile, or another run finished first
         _write_errors(batch_id, errors)
         bad_rows = int(errors.loc[errors["row"] > 0, "row"].nunique()) if not errors.empty else 0
@@ -528,7 +602,7 @@ def import_commit(*, batch_id: int) -> None:
             )
             if batch is None or batch.status != ImportStatus.COMMITTING:
                 return
-            written = _commit_checked_in_sql(batch, kind)
+            written = _commit_from_stage(batch, kind)
             if written is None:
                 errors, clean = _recheck(batch, kind)
                 if not errors.empty:
@@ -544,6 +618,7 @@ def import_commit(*, batch_id: int) -> None:
                     # A row changed between the check and the write: roll back rather than import part.
                     raise _RowsNoLongerValid(pd.DataFrame(columns=ERROR_COLUMNS))
                 written = {**written, "unchanged": len(clean) - staged}
+            _drop_stage(batch.pk)  # with the commit: a rollback keeps it
             summary = {"rows": batch.rows_total, **written}
             batch.mark_committed(summary=summary, at=timezone.now())
             batch.progress, batch.progress_note = 100, ProgressStep.DONE
@@ -592,6 +667,7 @@ def _fail(
         batch = ImportBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None or batch.status != source:
             return
+        _drop_stage(batch_id)
         if errors is not None:
             _write_errors(batch_id, errors)
             batch.rows_invalid = int(errors["row"].nunique())
@@ -614,6 +690,7 @@ def import_cancel(*, batch_id: int, by: User) -> ImportBatch:
     with pghistory.context(user=by.pk, action="import_cancel"):
         batch.cancel(at=timezone.now())
         batch.save()
+    _drop_stage(batch.pk)
     return batch
 
 
