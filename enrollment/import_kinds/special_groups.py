@@ -47,7 +47,7 @@ from socialsec.imports.kinds import ValidationContext
 from socialsec.lib.spreadsheets import Table
 
 _STAGE = "imports_stage_special_groups"
-# The rows as check_file kept them, for commit_prepared.
+# check_registry's stage of the rows check_file kept (the batch's own stage is named by the framework).
 _FILE_STAGE = "imports_stage_special_groups_file"
 # An open end (no effective_to) as a day number later than any real one.
 _OPEN_END = np.int64(10**7)
@@ -136,12 +136,12 @@ class SpecialGroups:
     def check_file(self, table: Table, ctx: ValidationContext) -> tuple[pd.DataFrame, pd.DataFrame]:
         """What the file alone says: IDs, names, groups, grades, dates and the file's own repeats
         and overlaps. Returns the errors and the rows that passed, with the cells the registry's
-        errors quote; the commit re-runs only check_registry on them."""
+        errors quote, which check_staged (or check_registry) checks against the registry."""
         frame, numeric = table.frame, table.numeric
         errors = RowErrors.of_file(self.columns, table)
         rows, cells, add = errors.rows, errors.cells, errors.add
 
-        # The ID number (§6.1, E19) and the name, compared with the registry's in check_registry.
+        # The ID number (§6.1, E19) and the name, compared with the registry's in check_staged.
         numbers, names, bad = check_id_and_name(errors, numeric, ctx.today)
 
         # The group and the source department: a code identifier or a label, in either language.
@@ -561,7 +561,7 @@ def _group_label(value: Any) -> str:
 _NAME_MATCHES = r"(p.name = s.name OR regexp_replace(p.name, '\s+', '', 'g') = s.name)"
 
 # The registry's rules both writes repeat (s: the row, p: its person): born by and alive on the
-# first day (check_registry's before_birth and after_death).
+# first day (check_staged's before_birth and after_death).
 _PERSON_RULES = (
     "s.effective_from >= p.birth_date AND (p.death_date IS NULL OR s.effective_from <= p.death_date)"
 )
