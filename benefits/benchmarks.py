@@ -17,13 +17,13 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from benefits.calculations.common import month_start
 from benefits.choices import BenefitProgramme
 from benefits.entitlements import BenefitEntitlement, EntitlementStatus
 from benefits.models import PayoutLine, PayoutRoster
 from benefits.seeding import resident_pension_entitlements_from_enrollments
 from enrollment.models import Person
 from socialsec.core.benchmarking import BenchContext, Measured, TimedScenario
+from socialsec.core.calculations import month_start
 from socialsec.core.choices import Role
 from socialsec.rosters.choices import BankResult
 

@@ -45,13 +45,13 @@ from django.db import connection, transaction
 
 from benefits import services
 from benefits.calculations import resident_pension_amount_sql, resident_pension_rates_sql
-from benefits.calculations.common import add_months, month_start
 from benefits.choices import BenefitProgramme
 from benefits.entitlements import CLOSED_ENTITLEMENT_STATUSES, BenefitEntitlement, EntitlementStatus
 from benefits.models import PayoutLine, PayoutRoster
 from enrollment.choices import EnrollmentStatus, PeriodKind, Scheme
 from enrollment.coverage import coverage_refresh
 from enrollment.models import ContributionRecord, Enrollment, Person, PersonalAccount
+from socialsec.core.calculations import add_months, month_start
 from socialsec.core.choices import Role
 from socialsec.core.models import User
 from socialsec.core.seeding import SeedContext, busiest_township_id

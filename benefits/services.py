@@ -34,7 +34,6 @@ from benefits.calculations import (
     unemployment_benefit_eligibility,
     unemployment_subsidy_decision,
 )
-from benefits.calculations.common import add_months, month_start
 from benefits.choices import OTHER_BASIC_PENSION_SCHEMES, BenefitProgramme
 from benefits.entitlements import (
     BenefitEntitlement,
@@ -44,6 +43,7 @@ from benefits.entitlements import (
 )
 from benefits.models import PayoutLine, PayoutRoster
 from enrollment.choices import CLOSED_ENROLLMENT_STATUSES, EnrollmentStatus, PeriodKind, Scheme
+from socialsec.core.calculations import add_months, month_start
 from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted, SegregationOfDutiesViolation
 from socialsec.core.scoping import get_visible_or_404
 from socialsec.rosters import services as rosters

@@ -40,7 +40,6 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from benefits.calculations.common import SqlValues, month_start, values_sql
 from benefits.calculations.death import death_stop_month_sql, death_stop_sql
 from benefits.choices import OTHER_BASIC_PENSION_SCHEMES, BenefitProgramme
 from benefits.entitlements import (
@@ -60,6 +59,7 @@ from benefits.sweeps import (
     WorkItemStatus,
 )
 from enrollment.choices import CLOSED_ENROLLMENT_STATUSES, EnrollmentStatus, PeriodKind, Scheme
+from socialsec.core.calculations import SqlValues, month_start, values_sql
 from socialsec.core.choices import DivisionLevel, Role
 from socialsec.core.exceptions import InvalidInput, InvalidState, NotPermitted
 from socialsec.core.models import AdministrativeDivision, User

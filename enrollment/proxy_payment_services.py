@@ -2,7 +2,7 @@
 records once the bank has paid (DOMAIN §1.3, §0.5, E2, E3; issue 4 "Rosters → Proxy payment").
 
 - proxy_payment_roster_generate: the persons proxy-paid for a year in a township (or the county),
-  read by benefits.calculations.proxy_payment.proxy_payment_candidates_sql (enrolled and still
+  read by enrollment.calculations.proxy_payment.proxy_payment_candidates_sql (enrolled and still
   contributing, aged 16-59 in the year, in a group the rules pay for, the rule and amount from the
   parameters), less those who already have a proxy payment for the year: a contribution record with
   a proxy-payment component, or a line on a roster of the year that counts. Staged once in a
@@ -36,7 +36,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from benefits.calculations.proxy_payment import CONTRIBUTING, proxy_payment_candidates_sql
+from enrollment.calculations.proxy_payment import CONTRIBUTING, proxy_payment_candidates_sql
 from enrollment.choices import Payer, PeriodKind, Scheme
 from enrollment.import_kinds.common import credit_accounts_sql, fire_row_triggers_cheaply
 from enrollment.models import ContributionRecord, Enrollment, Person

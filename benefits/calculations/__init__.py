@@ -1,39 +1,23 @@
-"""Benefit rules as pure functions over inputs and policy parameters (DOMAIN §1.3-§1.6, §3, §5.4).
+"""Benefit rules as pure functions over inputs and policy parameters (DOMAIN §1.4-§1.6, §3, §5.4).
 
 Each function returns its answer with a snapshot (inputs, result, the parameter rows read with
 their values) for the entitlement to keep. Eligibility answers are Decisions listing every
 unmet condition as a Refusal naming its rule and DOMAIN section. Where a roster is generated
 set-based, a *_sql builder gives the same parameters as a VALUES table and the same formula as
-SQL, built from the very functions the Python rule uses.
+SQL, built from the very functions the Python rule uses. What they share with the registry's
+proxy-payment rule (enrollment.calculations) is in socialsec.core.calculations.
 
 - resident_pension: eligibility (§1.5, §1.6, §0.4), monthly amount (§1.4), dual receipt (§1.6 Art 8)
-- proxy_payment: who is proxy-paid (代缴) for a year and how much (§1.3, §0.5)
 - unemployment: benefit eligibility, duration, amount, stop (§3.1-§3.4); the subsidy (§3.5)
 - death: the death-month stop rule and the overpaid months (§5.4)
 """
 
-from benefits.calculations.common import (
-    BadParameter,
-    Calculation,
-    Decision,
-    Refusal,
-    SqlValues,
-    money_sql,
-)
 from benefits.calculations.death import (
     DeathStop,
     death_stop,
     death_stop_month_sql,
     death_stop_sql,
     last_payable_month,
-)
-from benefits.calculations.proxy_payment import (
-    ProxyPaymentDecision,
-    ProxyPaymentRules,
-    proxy_payment_candidates_sql,
-    proxy_payment_decision,
-    proxy_payment_rules,
-    proxy_payment_rules_sql,
 )
 from benefits.calculations.resident_pension import (
     AccountBalances,
@@ -58,6 +42,14 @@ from benefits.calculations.unemployment import (
     unemployment_benefit_stop,
     unemployment_subsidy_decision,
 )
+from socialsec.core.calculations import (
+    BadParameter,
+    Calculation,
+    Decision,
+    Refusal,
+    SqlValues,
+    money_sql,
+)
 
 __all__ = [
     "AccountBalances",
@@ -66,8 +58,6 @@ __all__ = [
     "DeathStop",
     "Decision",
     "Duration",
-    "ProxyPaymentDecision",
-    "ProxyPaymentRules",
     "Refusal",
     "ResidentPensionEligibility",
     "ResidentPensionRates",
@@ -81,10 +71,6 @@ __all__ = [
     "death_stop_sql",
     "last_payable_month",
     "money_sql",
-    "proxy_payment_candidates_sql",
-    "proxy_payment_decision",
-    "proxy_payment_rules",
-    "proxy_payment_rules_sql",
     "resident_pension_amount",
     "resident_pension_amount_sql",
     "resident_pension_dual_receipt_settlement",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from benefits.calculations.common import (
+from socialsec.core.calculations import (
     ROUNDING_MODE,
     SqlValues,
     add_months,

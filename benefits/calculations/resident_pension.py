@@ -22,7 +22,9 @@ from typing import Any
 from django.utils.functional import lazy
 from django.utils.translation import gettext_noop
 
-from benefits.calculations.common import (
+from benefits.calculations.death import last_payable_month
+from enrollment.choices import Scheme
+from socialsec.core.calculations import (
     ROUNDING_MODE,
     BadParameter,
     Calculation,
@@ -39,8 +41,6 @@ from benefits.calculations.common import (
     month_start,
     values_sql,
 )
-from benefits.calculations.death import last_payable_month
-from enrollment.choices import Scheme
 from socialsec.core.parameters import param, parameter_trace, params_for
 from socialsec.lib.money import round_money
 

@@ -26,7 +26,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from benefits.calculations.common import (
+from benefits.calculations.death import last_payable_month
+from socialsec.core.calculations import (
     ROUNDING_MODE,
     BadParameter,
     Calculation,
@@ -39,7 +40,6 @@ from benefits.calculations.common import (
     month_start,
     months_from,
 )
-from benefits.calculations.death import last_payable_month
 from socialsec.core.parameters import param, parameter_trace, params_for
 from socialsec.lib.money import round_money
 

@@ -1,4 +1,5 @@
-"""What every benefit calculation shares: results with their snapshot, refusals, months, money in SQL.
+"""What every calculation shares (benefits, proxy payment): results with their snapshot, refusals,
+months, money in SQL.
 
 A calculation is a pure function over its inputs and param() lookups. It returns its answer
 together with a snapshot: the inputs, the result and the policy-parameter rows it read (with

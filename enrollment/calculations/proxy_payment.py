@@ -26,7 +26,8 @@ from typing import Any, Protocol
 
 from django.utils.translation import gettext_noop
 
-from benefits.calculations.common import (
+from enrollment.choices import EnrollmentStatus, Scheme, SpecialGroup
+from socialsec.core.calculations import (
     BadParameter,
     Decision,
     Refusal,
@@ -35,7 +36,6 @@ from benefits.calculations.common import (
     make_snapshot,
     values_sql,
 )
-from enrollment.choices import EnrollmentStatus, Scheme, SpecialGroup
 from socialsec.core.parameters import parameter_trace, params_for
 
 _RULES = "resident_pension.proxy_payment.rules"

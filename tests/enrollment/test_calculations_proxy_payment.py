@@ -12,14 +12,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from benefits.calculations import (
-    BadParameter,
-    proxy_payment_candidates_sql,
-    proxy_payment_decision,
-    resident_pension_amount,
-)
+from benefits.calculations import resident_pension_amount
+from enrollment.calculations.proxy_payment import proxy_payment_candidates_sql, proxy_payment_decision
 from enrollment.choices import CategorySource, EnrollmentStatus, Payer, PeriodKind, Scheme, SpecialGroup
 from enrollment.models import ContributionRecord, Enrollment, PersonCategory
+from socialsec.core.calculations import BadParameter
 from tests.benefits.test_calculations_parameters import set_parameter
 from tests.factories import PersonFactory
 
