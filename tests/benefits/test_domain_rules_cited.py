@@ -17,12 +17,17 @@ from benefits.choices import BenefitProgramme
 from benefits.entitlements import BenefitEntitlement, EntitlementStatus, StopReason
 from benefits.models import PayoutLine
 from benefits.sweeps import SweepRun, SweepStep, WorkItem, WorkItemKind
-from enrollment.choices import EnrollmentStatus, Payer, PeriodKind, Scheme
-from enrollment.models import ContributionRecord, Enrollment, Person
+from enrollment.models import Person
 from socialsec.rosters.choices import BankResult, RosterStatus
-from tests.benefits.entitlement_factories import COUNTY, paying, pensioner
-from tests.benefits.test_calculations_parameters import set_parameter
-from tests.factories import PersonFactory
+from tests.benefits.entitlement_factories import (
+    COUNTY,
+    local_unemployment_figures,
+    paying,
+    pensioner,
+    review_and_approve,
+    unemployment_apply,
+    unemployment_insured,
+)
 from tests.rosters.factories import advance, settle
 
 RP = BenefitProgramme.RESIDENT_PENSION
@@ -71,52 +76,14 @@ def test_e9_months_the_bank_refused_or_never_released_are_not_counted_as_paid_af
     assert run.counts[SweepStep.OVERPAID] == 1
 
 
-def unemployed(cast) -> Person:
-    """Seven years of unemployment insurance up to 2024-12, laid off and registered (E11)."""
-    set_parameter("general.minimum_wage.monthly", "360100", "1850", unit="yuan_per_month")
-    set_parameter("minimum_living_allowance.standard.urban", "360100", "900", unit="yuan_per_month")
-    person = PersonFactory(village=cast.village_a, bank_account_number="6217000011112222444")
-    enrollment = Enrollment.objects.create(
-        person=person,
-        scheme=Scheme.UNEMPLOYMENT,
-        status=EnrollmentStatus.SUSPENDED_CONTRIB,
-        pooling_area=COUNTY,
-        start_date=dt.date(2010, 1, 1),
-        enrolled_by=cast.maker_ann,
-    )
-    ContributionRecord.objects.bulk_create(
-        ContributionRecord(
-            enrollment=enrollment,
-            period_kind=PeriodKind.MONTH,
-            period_start=dt.date(2018 + n // 12, n % 12 + 1, 1),
-            base=Decimal(3000),
-            personal_amount=Decimal(15),
-            payer=Payer.EMPLOYER,
-            paid_on=dt.date(2024, 12, 20),
-            recorded_by=cast.maker_ann,
-        )
-        for n in range(7 * 12)
-    )
-    return person
-
-
 def test_e14_a_pension_begun_before_the_benefit_stops_it_from_the_benefits_own_first_month(cast):
     """DOMAIN §3.4 (stop on a basic pension), §5.4 UI_AND_PENSION, E14: the province's list brings,
     after the benefit was granted from January 2025, an employee pension paid since October 2024.
     The sweep stops the benefit from January 2025, its own first month (never before it), for the
     pension start, not for its months running out."""
-    person = unemployed(cast)
-    entitlement = services.entitlement_apply(
-        person_id=person.pk,
-        programme=UB,
-        start_month=dt.date(2025, 1, 1),
-        left_involuntarily=True,
-        registered_unemployed=True,
-        carried_over_months=0,
-        by=cast.maker_ann,
-    )
-    services.entitlement_review(entitlement_id=entitlement.pk, by=cast.checker_ben)
-    entitlement = services.entitlement_approve(entitlement_id=entitlement.pk, by=cast.checker_ben)
+    local_unemployment_figures()
+    person = unemployment_insured(cast, months=7 * 12)  # laid off and registered (E11)
+    entitlement = review_and_approve(cast, unemployment_apply(cast, person))
     assert entitlement.duration_months == 18  # far from running out by May 2025
     BenefitEntitlement.objects.create(
         person=person,

@@ -16,9 +16,13 @@ from benefits.calculations import unemployment_benefit_amount
 from benefits.choices import BenefitProgramme
 from benefits.entitlements import BenefitEntitlement, EntitlementStatus, StopReason
 from benefits.models import PayoutLine
-from enrollment.choices import EnrollmentStatus, Payer, PeriodKind, Scheme
-from enrollment.models import ContributionRecord, Enrollment
 from socialsec.core.exceptions import InvalidInput, InvalidState
+from tests.benefits.entitlement_factories import (
+    local_unemployment_figures,
+    review_and_approve,
+    unemployment_apply,
+    unemployment_insured,
+)
 from tests.benefits.test_calculations_parameters import set_parameter
 from tests.factories import PersonFactory
 
@@ -31,65 +35,13 @@ JAN_2025 = dt.date(2025, 1, 1)
 
 @pytest.fixture(autouse=True)
 def nanchang_wages():
-    """The local figures DOMAIN §3.3 leaves to the province (fixtures, not policy)."""
-    set_parameter("general.minimum_wage.monthly", "360100", "1850", unit="yuan_per_month")
-    set_parameter("minimum_living_allowance.standard.urban", "360100", "900", unit="yuan_per_month")
-
-
-def insured(cast, *, months: int, village=None, pooling_area: str = COUNTY):
-    """A person of the unemployment insurance with `months` monthly contributions up to 2024-12."""
-    person = PersonFactory(village=village or cast.village_a, bank_account_number="6217000011112222333")
-    enrollment = Enrollment.objects.create(
-        person=person,
-        scheme=Scheme.UNEMPLOYMENT,
-        status=EnrollmentStatus.SUSPENDED_CONTRIB,
-        pooling_area=pooling_area,
-        start_date=dt.date(2010, 1, 1),
-        enrolled_by=cast.maker_ann,
-    )
-    ContributionRecord.objects.bulk_create(
-        ContributionRecord(
-            enrollment=enrollment,
-            period_kind=PeriodKind.MONTH,
-            period_start=_months_before_2025(n),
-            base=Decimal(3000),
-            personal_amount=Decimal(15),
-            payer=Payer.EMPLOYER,
-            paid_on=dt.date(2024, 12, 20),
-            recorded_by=cast.maker_ann,
-        )
-        for n in range(months)
-    )
-    return person
-
-
-def _months_before_2025(n: int) -> dt.date:
-    """The n-th month counted back from December 2024 (0: December 2024)."""
-    year, month = divmod(2024 * 12 + 11 - n, 12)
-    return dt.date(year, month + 1, 1)
-
-
-def apply(cast, person, *, involuntary=True, registered=True, carried_over=0, start=JAN_2025):
-    return services.entitlement_apply(
-        person_id=person.pk,
-        programme=UB,
-        start_month=start,
-        left_involuntarily=involuntary,
-        registered_unemployed=registered,
-        carried_over_months=carried_over,
-        by=cast.maker_ann,
-    )
-
-
-def approve(cast, entitlement):
-    services.entitlement_review(entitlement_id=entitlement.pk, by=cast.checker_ben)
-    return services.entitlement_approve(entitlement_id=entitlement.pk, by=cast.checker_ben)
+    local_unemployment_figures()
 
 
 def test_e11_seven_years_laid_off_and_registered_get_18_months_at_the_regions_amount(cast):
     """DOMAIN §3.1 (all three conditions met), §3.2 (7 years: 18 months, national table), §3.3 (90% of
     the minimum wage, not below the urban 低保 standard), E11."""
-    entitlement = apply(cast, insured(cast, months=7 * 12))
+    entitlement = unemployment_apply(cast, unemployment_insured(cast, months=7 * 12))
 
     expected = unemployment_benefit_amount(region=COUNTY, month=JAN_2025)
     assert (entitlement.status, entitlement.duration_months) == (EntitlementStatus.APPLIED, 18)
@@ -110,26 +62,26 @@ def test_e11_seven_years_laid_off_and_registered_get_18_months_at_the_regions_am
 def test_e12_e13_an_unmet_condition_is_refused_naming_its_rule(cast, months, involuntary, registered, rule):
     """DOMAIN §3.1: each of the three conditions is required; the refusal names the unmet one's rule
     (E12: under a year of contributions; E13: left voluntarily; not registered as unemployed)."""
-    person = insured(cast, months=months)
+    person = unemployment_insured(cast, months=months)
     with pytest.raises(InvalidState) as refused:
-        apply(cast, person, involuntary=involuntary, registered=registered)
+        unemployment_apply(cast, person, involuntary=involuntary, registered=registered)
     assert rule in refused.value.details["rules"]
     assert not BenefitEntitlement.objects.filter(person=person).exists()
 
 
 def test_e15_months_left_of_an_earlier_claim_are_added_to_the_new_ones(cast):
     # E15: 2 new years give 12 months nationally; 8 left over → 20 (under the 24 maximum).
-    entitlement = apply(cast, insured(cast, months=24), carried_over=8)
+    entitlement = unemployment_apply(cast, unemployment_insured(cast, months=24), carried_over=8)
     assert entitlement.duration_months == 20
 
 
 def test_a_person_never_insured_or_drawing_a_pension_is_refused(cast):
     stranger = PersonFactory(village=cast.village_a)
     with pytest.raises(InvalidState) as refused:
-        apply(cast, stranger)
+        unemployment_apply(cast, stranger)
     assert refused.value.details["rule"] == "unemployment_benefit.insured"
 
-    pensioner = insured(cast, months=7 * 12)
+    pensioner = unemployment_insured(cast, months=7 * 12)
     BenefitEntitlement.objects.create(
         person=pensioner,
         programme=BenefitProgramme.EMPLOYEE_PENSION,
@@ -139,21 +91,21 @@ def test_a_person_never_insured_or_drawing_a_pension_is_refused(cast):
         start_month=dt.date(2024, 6, 1),
     )
     with pytest.raises(InvalidState) as refused:
-        apply(cast, pensioner)
+        unemployment_apply(cast, pensioner)
     assert refused.value.details["rule"] == "unemployment_benefit.pension_started"
 
 
 def test_carried_over_months_are_never_negative(cast):
     with pytest.raises(InvalidInput):
-        apply(cast, insured(cast, months=7 * 12), carried_over=-1)
+        unemployment_apply(cast, unemployment_insured(cast, months=7 * 12), carried_over=-1)
 
 
 def test_rosters_pay_the_granted_months_and_the_sweep_stops_it_when_they_run_out(cast):
     """DOMAIN §3.2, §3.4 (duration exhausted): 24 months of contributions grant 12 months from
     January 2025; December 2025 is on the roster, January 2026 is not, and the January sweep stops
     the benefit from January 2026 (duration_exhausted)."""
-    person = insured(cast, months=24)  # 12 months nationally
-    entitlement = approve(cast, apply(cast, person))
+    person = unemployment_insured(cast, months=24)  # 12 months nationally
+    entitlement = review_and_approve(cast, unemployment_apply(cast, person))
     assert entitlement.duration_months == 12
 
     for month, paid in ((dt.date(2025, 12, 1), True), (dt.date(2026, 1, 1), False)):
@@ -177,8 +129,8 @@ def test_rosters_pay_the_granted_months_and_the_sweep_stops_it_when_they_run_out
 def test_e14_a_pension_start_stops_unemployment_benefit_from_the_pensions_first_month(cast):
     """DOMAIN §3.4, §1.6 "Unemployment and pension", §5.4 UI_AND_PENSION, E14: an employee pension
     from April 2025 stops the benefit from April; May's roster pays the pension, not the benefit."""
-    person = insured(cast, months=7 * 12)
-    entitlement = approve(cast, apply(cast, person))
+    person = unemployment_insured(cast, months=7 * 12)
+    entitlement = review_and_approve(cast, unemployment_apply(cast, person))
     services.roster_generate(
         programme=UB, month=dt.date(2025, 3, 1), township_id=cast.township_a.pk, by=cast.maker_ann
     )
@@ -207,7 +159,7 @@ def test_e14_a_pension_start_stops_unemployment_benefit_from_the_pensions_first_
 
 
 def test_the_api_takes_the_unemployment_conditions(api, cast):
-    person = insured(cast, months=7 * 12)
+    person = unemployment_insured(cast, months=7 * 12)
     api.force_authenticate(cast.maker_ann)
     answer = api.post(
         "/api/entitlements/",
@@ -225,7 +177,7 @@ def test_the_api_takes_the_unemployment_conditions(api, cast):
 
     answer = api.post(
         "/api/entitlements/",
-        {"person": insured(cast, months=7 * 12).pk, "programme": UB, "start_month": "2025-01"},
+        {"person": unemployment_insured(cast, months=7 * 12).pk, "programme": UB, "start_month": "2025-01"},
         format="json",
     )
     assert answer.status_code == 409
@@ -261,7 +213,7 @@ def apply_subsidy(cast, person, *, involuntary=True, start=SEPT_2022):
     [(11, True, Decimal("500.00")), (36, False, Decimal("800.00"))],  # E12, E13 in Jinan
 )
 def test_e12_e13_the_subsidy_while_a_policy_is_in_force_at_the_local_tier(cast, months, involuntary, amount):
-    person = insured(cast, months=months, pooling_area=JINAN_DISTRICT)
+    person = unemployment_insured(cast, months=months, pooling_area=JINAN_DISTRICT)
     entitlement = apply_subsidy(cast, person, involuntary=involuntary)
     assert (entitlement.programme, entitlement.basic, entitlement.duration_months) == (US, amount, 6)
     assert entitlement.snapshot["decision"]["result"]["eligible"] is True
@@ -271,7 +223,7 @@ def test_e12_e13_the_subsidy_while_a_policy_is_in_force_at_the_local_tier(cast, 
 def test_no_subsidy_outside_the_policys_dates_and_never_twice(cast):
     """DOMAIN §3.5: no subsidy for a month the temporary policy does not cover, and the subsidy is
     paid only once (a stopped one still counts as received)."""
-    person = insured(cast, months=11, pooling_area=JINAN_DISTRICT)
+    person = unemployment_insured(cast, months=11, pooling_area=JINAN_DISTRICT)
     with pytest.raises(InvalidState) as refused:
         apply_subsidy(cast, person, start=dt.date(2023, 6, 1))
     assert refused.value.details["rule"] == "unemployment_subsidy.not_in_force"
@@ -293,7 +245,7 @@ def test_no_subsidy_outside_the_policys_dates_and_never_twice(cast):
 def test_an_employee_pension_is_not_applied_for(cast):
     with pytest.raises(InvalidInput):
         services.entitlement_apply(
-            person_id=insured(cast, months=12).pk,
+            person_id=unemployment_insured(cast, months=12).pk,
             programme=BenefitProgramme.EMPLOYEE_PENSION,
             by=cast.maker_ann,
         )
@@ -323,7 +275,7 @@ def unemployment_benefit(person, *, status: str) -> BenefitEntitlement:
 def test_no_subsidy_beside_an_unemployment_benefit_being_received(cast):
     """DOMAIN §3.5 "Rules during the subsidy": the subsidy is not paid beside unemployment benefit;
     the registry's open benefit is what the service reads."""
-    person = insured(cast, months=36, pooling_area=JINAN_DISTRICT)
+    person = unemployment_insured(cast, months=36, pooling_area=JINAN_DISTRICT)
     unemployment_benefit(person, status=EntitlementStatus.PAYING)
     with pytest.raises(InvalidState) as refused:
         apply_subsidy(cast, person)
@@ -335,7 +287,7 @@ def test_no_subsidy_beside_an_unemployment_benefit_being_received(cast):
 def test_a_benefit_used_up_gives_the_subsidy_of_the_exhausted_tier(cast):
     """DOMAIN §3.5 "Who": people whose unemployment benefit ran out (stopped, duration exhausted)
     and are still unemployed; Jinan pays them 500 a month, up to 6 months."""
-    person = insured(cast, months=36, pooling_area=JINAN_DISTRICT)
+    person = unemployment_insured(cast, months=36, pooling_area=JINAN_DISTRICT)
     unemployment_benefit(person, status=EntitlementStatus.STOPPED)
     subsidy = apply_subsidy(cast, person)  # laid off after 3 years: only the benefit used up qualifies
     assert (subsidy.basic, subsidy.duration_months) == (Decimal("500.00"), 6)
