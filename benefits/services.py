@@ -244,7 +244,9 @@ def _periods_paid(person: Person, *, scheme: str, period_kind: str) -> int:
     )
 
 
-def _record_application(entitlement: BenefitEntitlement, *, by: User, note: str) -> BenefitEntitlement:
+def _record_application(*, by: User, note: str, **fields: Any) -> BenefitEntitlement:
+    """The APPLIED entitlement of these fields, applied for by `by` with `note`, in the audit trail."""
+    entitlement = BenefitEntitlement(**fields, note=note, applied_by=by)
     with pghistory.context(user=by.pk, actor=by.username, step="apply", note=note):
         entitlement.save()
     return entitlement
@@ -377,7 +379,9 @@ def _apply_resident_pension(
         region=region, month=month, account_balance=balance, contribution_years=years
     )
     parts = calculation.components
-    entitlement = BenefitEntitlement(
+    return _record_application(
+        by=by,
+        note=note,
         person=person,
         programme=programme,
         region=region,
@@ -387,11 +391,8 @@ def _apply_resident_pension(
         account=parts["account_pension"],
         top_up=parts["long_contribution_topup"],
         start_month=month,
-        note=note,
         snapshot={"eligibility": decision.snapshot, "amount": calculation.snapshot},
-        applied_by=by,
     )
-    return _record_application(entitlement, by=by, note=note)
 
 
 def _unemployment_case(*, person_id: int, programme: str, by: User) -> tuple[Person, str, int]:
@@ -469,18 +470,17 @@ def _apply_unemployment_benefit(
         region=region, on=month, contribution_months=months_paid, remaining_months=carried_over_months
     )
     amount = unemployment_benefit_amount(region=region, month=month)
-    entitlement = BenefitEntitlement(
+    return _record_application(
+        by=by,
+        note=note,
         person=person,
         programme=programme,
         region=region,
         basic=amount.amount,
         start_month=month,
         duration_months=duration.months,
-        note=note,
         snapshot={"eligibility": decision.snapshot, "duration": duration.snapshot, "amount": amount.snapshot},
-        applied_by=by,
     )
-    return _record_application(entitlement, by=by, note=note)
 
 
 def _apply_unemployment_subsidy(
@@ -517,18 +517,17 @@ def _apply_unemployment_subsidy(
         .exists(),
     )
     decision.raise_if_refused(person_ids=[person.pk])
-    entitlement = BenefitEntitlement(
+    return _record_application(
+        by=by,
+        note=note,
         person=person,
         programme=programme,
         region=region,
         basic=decision.amount,
         start_month=month,
         duration_months=decision.max_months,
-        note=note,
         snapshot={"decision": decision.snapshot},
-        applied_by=by,
     )
-    return _record_application(entitlement, by=by, note=note)
 
 
 @transaction.atomic
