@@ -12,7 +12,7 @@ import pandas as pd
 from django.db import connection
 
 from socialsec.imports.columns import conflicting_groups, dates, first_rows, resident_ids
-from socialsec.imports.kinds import check_in_two_steps, error_frame, no_errors
+from socialsec.imports.kinds import all_errors, check_in_two_steps, error_frame
 from socialsec.lib.spreadsheets import FULL_WIDTH
 
 # The headers a list puts a person's ID number and name under (data, like every kind's headers; the
@@ -393,7 +393,7 @@ class RowErrors:
         return mask
 
     def frame(self) -> pd.DataFrame:
-        return pd.concat(self.frames, ignore_index=True) if self.frames else no_errors()
+        return all_errors(self.frames)
 
 
 def widen(subset: np.ndarray, among: np.ndarray) -> np.ndarray:

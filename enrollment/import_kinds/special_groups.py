@@ -32,7 +32,6 @@ from enrollment.import_kinds.common import (
     choice_codes,
     choice_lookup,
     copy_columns,
-    copy_to_stage,
     fire_row_triggers_cheaply,
     int_list,
     per_distinct,
@@ -301,23 +300,17 @@ class SpecialGroups:
             },
         )
         ctx.on_step(ProgressStep.REGISTRY, 70)
-        township = "AND p.township_id = %(township)s" if ctx.township_id else ""
         cursor.execute(
             f"""
             SELECT DISTINCT ON (s.row) s.row, p.id IS NOT NULL, {_NAME_MATCHES},
                    s.effective_from < p.birth_date, s.effective_from > p.death_date,
                    p.name, p.birth_date, p.death_date, c.id, c.effective_from, c.effective_to,
-                   c.effective_from = s.effective_from
-                   AND c.effective_to IS NOT DISTINCT FROM s.effective_to AND c.source = s.source
-                   AND c.disability_grade IS NOT DISTINCT FROM s.disability_grade
+                   {_EQUAL_TO_RECORD}
               FROM {table} s
-              LEFT JOIN enrollment_person p ON p.id_number = s.id_number {township}
+              LEFT JOIN enrollment_person p ON p.id_number = s.id_number {_township_rule(ctx.township_id)}
               LEFT JOIN enrollment_personcategory c
-                ON c.person_id = p.id AND c.category = s.category
-               AND daterange(c.effective_from, c.effective_to, '[]')
-                   && daterange(s.effective_from, s.effective_to, '[]')
-             WHERE p.id IS NULL OR NOT {_NAME_MATCHES} OR s.effective_from < p.birth_date
-                OR s.effective_from > p.death_date OR c.id IS NOT NULL
+                ON c.person_id = p.id AND c.category = s.category AND {_SHARES_A_DAY}
+             WHERE p.id IS NULL OR NOT {_NAME_MATCHES} OR NOT ({_PERSON_RULES}) OR c.id IS NOT NULL
              ORDER BY s.row, c.id
             """,
             {"township": ctx.township_id},
@@ -429,8 +422,7 @@ class SpecialGroups:
             "effective_from",
             "effective_to",
         ]
-        # An empty grade or last day is an unquoted empty field: NULL in COPY's csv format.
-        copy_to_stage(cursor, _STAGE, adding, columns, date_format="%Y-%m-%d")
+        copy_columns(cursor, _STAGE, {name: adding[name] for name in columns})
         return len(adding)
 
     def merge(self, batch: Any, cursor: Any) -> dict[str, int]:
@@ -438,12 +430,10 @@ class SpecialGroups:
         # since the re-check is not written; the framework compares the count and rolls back.
         # The trigger person_category_no_overlap still checks each row, as for every writer.
         fire_row_triggers_cheaply(cursor)
-        where = f"""{_PERSON_RULES} {_township_rule(batch)}
+        where = f"""{_PERSON_RULES} {_township_rule(batch.township_id)}
                AND NOT EXISTS (
                    SELECT 1 FROM enrollment_personcategory c
-                    WHERE c.person_id = s.person_id AND c.category = s.category
-                      AND daterange(c.effective_from, c.effective_to, '[]')
-                          && daterange(s.effective_from, s.effective_to, '[]'))"""
+                    WHERE c.person_id = s.person_id AND c.category = s.category AND {_SHARES_A_DAY})"""
         cursor.execute(
             _insert_memberships(f"{_STAGE} s JOIN enrollment_person p ON p.id = s.person_id", where),
             _write_params(batch),
@@ -460,9 +450,10 @@ class SpecialGroups:
         marked unchanged must still find their equal membership. Returns the counts, or None when
         a row no longer passes; the framework then rolls this back and checks again, naming the rows.
         """
-        township = _township_rule(batch)
-        cursor.execute(f"SELECT count(*), count(*) FILTER (WHERE unchanged) FROM {table}")
-        total, unchanged = cursor.fetchone()
+        township = _township_rule(batch.township_id)
+        # The framework calls this only with every row of the batch in the table (rows_valid).
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE unchanged")
+        unchanged = cursor.fetchone()[0]
         person = f"JOIN enrollment_person p ON p.id_number = s.id_number AND {_NAME_MATCHES}"
         if unchanged:
             cursor.execute(
@@ -471,11 +462,7 @@ class SpecialGroups:
                  WHERE s.unchanged AND {_PERSON_RULES} {township}
                    AND EXISTS (
                        SELECT 1 FROM enrollment_personcategory c
-                        WHERE c.person_id = p.id AND c.category = s.category
-                          AND c.effective_from = s.effective_from
-                          AND c.effective_to IS NOT DISTINCT FROM s.effective_to
-                          AND c.source = s.source
-                          AND c.disability_grade IS NOT DISTINCT FROM s.disability_grade)
+                        WHERE c.person_id = p.id AND c.category = s.category AND {_EQUAL_TO_RECORD})
                 """,
                 _write_params(batch),
             )
@@ -488,7 +475,7 @@ class SpecialGroups:
             ),
             _write_params(batch),
         )
-        if cursor.rowcount != total - unchanged:
+        if cursor.rowcount != batch.rows_valid - unchanged:
             return None
         return {"inserted": cursor.rowcount, "unchanged": unchanged}
 
@@ -560,6 +547,17 @@ def _group_label(value: Any) -> str:
 # first, so the usual equal name costs no regular expression.
 _NAME_MATCHES = r"(p.name = s.name OR regexp_replace(p.name, '\s+', '', 'g') = s.name)"
 
+# A membership on record (c) of the row's (s) group that shares a day with it: the overlap the
+# trigger person_category_no_overlap refuses.
+_SHARES_A_DAY = (
+    "daterange(c.effective_from, c.effective_to, '[]') && daterange(s.effective_from, s.effective_to, '[]')"
+)
+# A membership on record (c) equal to the row (s): the same list sent again, "unchanged".
+_EQUAL_TO_RECORD = (
+    "(c.effective_from = s.effective_from AND c.effective_to IS NOT DISTINCT FROM s.effective_to"
+    " AND c.source = s.source AND c.disability_grade IS NOT DISTINCT FROM s.disability_grade)"
+)
+
 # The registry's rules both writes repeat (s: the row, p: its person): born by and alive on the
 # first day (check_staged's before_birth and after_death).
 _PERSON_RULES = (
@@ -567,9 +565,9 @@ _PERSON_RULES = (
 )
 
 
-def _township_rule(batch: Any) -> str:
+def _township_rule(township_id: int | None) -> str:
     """The person in the batch's township (DOMAIN scoping), when the batch has one."""
-    return "AND p.township_id = %(township)s" if batch.township_id else ""
+    return "AND p.township_id = %(township)s" if township_id else ""
 
 
 def _write_params(batch: Any) -> dict[str, Any]:

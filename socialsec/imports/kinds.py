@@ -63,6 +63,12 @@ def no_errors() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=object) for name in ERROR_COLUMNS})
 
 
+def all_errors(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The errors of several checks as one frame, in their order (no_errors() when there are none)."""
+    found = [frame for frame in frames if not frame.empty]
+    return pd.concat(found, ignore_index=True) if found else no_errors()
+
+
 @dataclass
 class ValidationContext:
     """What a kind may know while validating: the batch's township (None = whole county) and today."""
@@ -152,8 +158,9 @@ class StagedKind(TwoStepKind, Protocol):
     def commit_stage(self, table: str, batch: Any, cursor: Any) -> dict[str, int] | None:
         """Write the staged rows with check_staged's rules in the SQL: the summary counts
         ("inserted"/"updated" and "unchanged"), or None when some row no longer passes (an
-        IntegrityError from a guard of the table means the same). The framework then rolls it back
-        to a savepoint and checks the file again, so the clerk still learns which rows and why."""
+        IntegrityError from a guard of the table means the same). The framework calls it only while
+        `table` holds every row of the batch (batch.rows_valid); on None it rolls this back to a
+        savepoint and checks the file again, so the clerk still learns which rows and why."""
         ...
 
 
@@ -164,8 +171,7 @@ def check_in_two_steps(
     the prepared rows; the clean rows)."""
     file_errors, prepared = kind.check_file(table, ctx)
     registry_errors, clean = kind.check_registry(prepared, ctx)
-    found = [errors for errors in (file_errors, registry_errors) if not errors.empty]
-    return (pd.concat(found, ignore_index=True) if found else no_errors()), prepared, clean
+    return all_errors([file_errors, registry_errors]), prepared, clean
 
 
 def checks_in_two_steps(kind: ImportKind) -> bool:

@@ -36,13 +36,14 @@ from socialsec.imports.choices import ImportStatus, ProgressStep
 from socialsec.imports.kinds import (
     ERROR_COLUMNS,
     ImportKind,
+    StagedKind,
     TwoStepKind,
     ValidationContext,
+    all_errors,
     check_in_two_steps,
     checks_in_two_steps,
     error_frame,
     get_kind,
-    no_errors,
     stages_rows,
 )
 from socialsec.imports.messages import error_message
@@ -390,7 +391,7 @@ def drop_stale_stages() -> list[str]:
     return stale
 
 
-def _check_into_stage(kind: Any, table: Table, ctx: ValidationContext) -> pd.DataFrame:
+def _check_into_stage(kind: StagedKind, table: Table, ctx: ValidationContext) -> pd.DataFrame:
     """A staged kind's check: check_file, then check_staged into the batch's own table, which is
     kept for the commit when every row passes and dropped otherwise (in the same transaction).
 
@@ -403,10 +404,10 @@ def _check_into_stage(kind: Any, table: Table, ctx: ValidationContext) -> pd.Dat
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         cursor.execute(f"CREATE UNLOGGED TABLE {name} ({kind.stage_columns})")
         registry_errors = kind.check_staged(prepared, name, ctx, cursor)
-        found = [errors for errors in (file_errors, registry_errors) if not errors.empty]
-        if found:
+        errors = all_errors([file_errors, registry_errors])
+        if not errors.empty:
             cursor.execute(f"DROP TABLE {name}")
-    return pd.concat(found, ignore_index=True) if found else no_errors()
+    return errors
 
 
 def _check(
@@ -415,7 +416,7 @@ def _check(
     """Every row's errors, and for a two-step kind the rows its file checks kept (else None; a
     staged kind keeps them in its stage instead)."""
     if stages_rows(kind):
-        return _check_into_stage(kind, table, ctx), None
+        return _check_into_stage(cast(StagedKind, kind), table, ctx), None
     if not checks_in_two_steps(kind):
         errors, _clean = kind.validate(table, ctx)
         return errors, None
@@ -463,7 +464,7 @@ def _commit_from_stage(batch: ImportBatch, kind: ImportKind) -> dict[str, int] |
             connection.cursor() as cursor,
             pghistory.context(import_batch=batch.pk, import_kind=kind.name),
         ):
-            written = cast(Any, kind).commit_stage(name, batch, cursor)
+            written = cast(StagedKind, kind).commit_stage(name, batch, cursor)
             if written is None:
                 raise _StageNoLongerPasses
     except (_StageNoLongerPasses, IntegrityError):
