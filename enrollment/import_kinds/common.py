@@ -188,10 +188,8 @@ def scheme_codes(values: pd.Series) -> pd.Series:
     from enrollment.choices import Scheme
 
     lookup = choice_lookup(Scheme, SCHEME_ALIASES)
-    # Once per distinct cell: a column of 100,000 rows holds a handful of names.
-    distinct = pd.Series(pd.unique(values), dtype=object)
-    codes = dict(zip(distinct, choice_keys(distinct.map(fold_text)).map(lookup), strict=True))
-    return values.map(codes).astype(object).where(lambda s: s.notna(), None)
+    codes = per_distinct(values, lambda cells: choice_keys(cells.map(fold_text)).map(lookup))
+    return codes.astype(object).where(codes.notna(), None)
 
 
 class ParameterSet:
